@@ -1,0 +1,3 @@
+from memberbase.cli.main import app
+
+app(prog_name="memberbase")

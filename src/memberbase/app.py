@@ -1,0 +1,103 @@
+"""The ASGI application: create_app(settings) builds it; nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from memberbase import __version__
+from memberbase.auth.basic import BasicAuthenticator, OrgConfigCache
+from memberbase.auth.passwords import VerifiedSecrets
+from memberbase.domain.codes import Code, Codes
+from memberbase.http.deps import Services
+from memberbase.http.errors import ApiError
+from memberbase.http.request_context import RequestIdMiddleware, request_id
+from memberbase.http.responses import JsonResponse
+from memberbase.http.v1_1 import routes as v1_1_routes
+from memberbase.http.v1_1.render import error_envelope
+from memberbase.settings import Settings
+from memberbase.storage.database import create_engine
+
+log = logging.getLogger("memberbase")
+
+_HTTP_CODES: dict[int, Code] = {
+    404: Codes.RESOURCE_NOT_FOUND,
+    405: Codes.METHOD_NOT_ALLOWED,
+    413: Codes.BODY_TOO_LARGE,
+    415: Codes.UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+def _render_error(
+    request: Request, code: Code, message: str, http_status: int, headers: dict[str, str]
+) -> Response:
+    # Every route today is v1.1 or outside any version; both answer in the v1.1 envelope.
+    return JsonResponse(error_envelope(code, message), status_code=http_status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return _render_error(request, exc.code, exc.message, exc.http_status, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _HTTP_CODES.get(exc.status_code, Codes.INPUT_INVALID)
+        detail = f"{request.method} {request.url.path}" if exc.status_code in (404, 405) else str(exc.detail)
+        return _render_error(
+            request, code, f"{code.message}: {detail}", exc.status_code, dict(exc.headers or {})
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return _render_error(
+            request, Codes.INPUT_INVALID, f"{Codes.INPUT_INVALID.message}: {problems}", 400, {}
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # A bug: logged with its trace for the operator; the caller gets a 500 and the request id.
+        log.exception("unhandled error in %s %s", request.method, request.url.path)
+        rid = request_id(request)
+        message = f"Internal error; quote request id {rid} to your administrator"
+        return JsonResponse(
+            {"response": {"status": {"success": "false", "code": 500, "message": message}}},
+            status_code=500,
+        )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        authenticator = BasicAuthenticator(engine, OrgConfigCache(), VerifiedSecrets())
+        app.state.services = Services(settings=settings, engine=engine, authenticator=authenticator)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="memberbase",
+        version=__version__,
+        summary="Self-hosted loyalty customer registry (v1.1 customer API)",
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    _install_error_handlers(app)
+    app.include_router(v1_1_routes.router)
+
+    @app.get("/health", tags=["ops"], summary="Liveness: the process answers")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

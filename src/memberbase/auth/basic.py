@@ -1,0 +1,76 @@
+"""Resolving an HTTP Basic header to a Principal (till of one org)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import anyio.to_thread
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from memberbase.auth.passwords import DUMMY_HASH, VerifiedSecrets, verify_slow
+from memberbase.auth.principal import Principal
+from memberbase.domain.org_config import OrgConfig
+from memberbase.storage.orgs import OrgRepository
+
+
+def parse_basic(header: str | None) -> tuple[str, str] | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic" or not token:
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep or not username or not password:
+        return None
+    return username, password
+
+
+class OrgConfigCache:
+    """Parsed org configs by version: the database is the truth, the cache saves parsing."""
+
+    def __init__(self) -> None:
+        self._by_org: dict[int, tuple[int, OrgConfig]] = {}
+
+    def get(self, org_id: int, version: int) -> OrgConfig | None:
+        entry = self._by_org.get(org_id)
+        return entry[1] if entry and entry[0] == version else None
+
+    def put(self, org_id: int, version: int, config: OrgConfig) -> None:
+        self._by_org[org_id] = (version, config)
+
+
+class BasicAuthenticator:
+    def __init__(self, engine: AsyncEngine, configs: OrgConfigCache, verified: VerifiedSecrets) -> None:
+        self._engine = engine
+        self._configs = configs
+        self._verified = verified
+
+    async def authenticate(self, header: str | None) -> Principal | None:
+        credentials = parse_basic(header)
+        if credentials is None:
+            return None
+        till_code, secret = credentials
+        async with self._engine.connect() as conn:
+            repo = OrgRepository(conn)
+            login = await repo.till_login(till_code)
+            if login is None:
+                await anyio.to_thread.run_sync(verify_slow, DUMMY_HASH, secret)
+                return None
+            if not self._verified.known(till_code, login.password_hash, secret):
+                ok = await anyio.to_thread.run_sync(verify_slow, login.password_hash, secret)
+                if not ok:
+                    return None
+                self._verified.remember(till_code, login.password_hash, secret)
+            org = self._configs.get(login.org_id, login.org_version)
+            if org is None:
+                loaded = await repo.get_config(login.org_id)
+                if loaded is None:
+                    return None
+                version, org = loaded
+                self._configs.put(login.org_id, version, org)
+        return Principal(org=org, till_code=till_code)

@@ -1,0 +1,130 @@
+"""The `memberbase` command: serve the API, manage the schema, load organisations.
+
+Commands call use cases and the storage layer directly, never the HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from memberbase.cli.banner import print_banner
+from memberbase.settings import Settings
+from memberbase.storage import schema
+from memberbase.storage.database import UnsupportedDatabase, create_engine
+from memberbase.usecases.load_orgs import DEMO_FILE, LoadReport, OrgFileError, load_orgs, read_org_file
+
+app = typer.Typer(
+    help="memberbase: a self-hosted loyalty customer registry speaking the hosted CRM's customer APIs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Create, upgrade and check the database schema (Alembic migrations).")
+orgs_app = typer.Typer(help="Load organisations from a YAML file (see docs/config.md).")
+app.add_typer(db_app, name="db")
+app.add_typer(orgs_app, name="orgs")
+
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Org YAML file (docs/config.md). Default: the built-in demo org."),
+]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="sqlite:///path.db (default ./memberbase.db) or postgresql://user@host:5432/db. "
+        "Env: MEMBERBASE_DATABASE_URL.",
+    ),
+]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return Settings(**given)  # type: ignore[arg-type]  # the constructor also reads MEMBERBASE_*
+    except ValidationError as exc:
+        err.print(f"[red]invalid settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _prepare(settings: Settings) -> tuple[LoadReport, Path]:
+    """Upgrade the schema and load the org file; exit with a clear message when either fails."""
+    path = settings.config or DEMO_FILE
+    try:
+        org_file = read_org_file(path)
+        schema.upgrade(settings.database_url)
+        report = asyncio.run(_load(settings.database_url, org_file))
+    except (OrgFileError, UnsupportedDatabase) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except OSError as exc:
+        err.print(f"[red]cannot reach the database {settings.database_url!r}:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    return report, path
+
+
+async def _load(database_url: str, org_file: object) -> LoadReport:
+    from memberbase.domain.org_config import OrgFile
+
+    assert isinstance(org_file, OrgFile)
+    engine = create_engine(database_url)
+    try:
+        return await load_orgs(engine, org_file)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on. Env: MEMBERBASE_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on. Env: MEMBERBASE_PORT.")] = None,
+) -> None:
+    """Migrate the database, load the organisations, and serve the API."""
+    import uvicorn
+
+    from memberbase.app import create_app
+
+    settings = _settings(config=config, database_url=database_url, host=host, port=port)
+    report, path = _prepare(settings)
+    print_banner(settings, path, report, demo=settings.config is None)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseOpt = None) -> None:
+    """Create the schema or bring it to the newest migration."""
+    settings = _settings(database_url=database_url)
+    schema.upgrade(settings.database_url)
+    typer.echo(f"schema is up to date on {settings.database_url}")
+
+
+@db_app.command("check")
+def db_check(database_url: DatabaseOpt = None) -> None:
+    """Fail when the tables in code and the migrations disagree (run after `db upgrade`)."""
+    settings = _settings(database_url=database_url)
+    schema.upgrade(settings.database_url)
+    schema.check(settings.database_url)
+    typer.echo("tables and migrations agree")
+
+
+@orgs_app.command("load")
+def orgs_load(
+    file: Annotated[Path, typer.Argument(help="Org YAML file (docs/config.md).")],
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Create or update the organisations in FILE. Customers are never deleted."""
+    settings = _settings(config=file, database_url=database_url)
+    report, _ = _prepare(settings)
+    typer.echo(
+        f"created {report.created or 'none'}, updated {report.updated or 'none'}, "
+        f"unchanged {report.unchanged or 'none'}"
+    )

@@ -1,0 +1,99 @@
+"""Every status, error and warning code memberbase speaks, in one table.
+
+Clients of the hosted API match on these numbers and strings, so they are
+carried over verbatim from the published documentation (see docs/codes.md).
+The HTTP adapters render a `Code` into each API version's wire shape; nothing
+else invents a code or a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(Enum):
+    SUCCESS = "success"
+    ERROR = "error"
+    WARNING = "warning"
+    REQUEST = "request"  # request-level status of a v1.1 envelope
+
+
+@dataclass(frozen=True)
+class Code:
+    code: int
+    message: str
+    kind: Kind
+
+    def format(self, *args: object) -> str:
+        return self.message.format(*args) if args else self.message
+
+
+def _c(code: int, message: str, kind: Kind) -> Code:
+    return Code(code, message, kind)
+
+
+S, E, W, R = Kind.SUCCESS, Kind.ERROR, Kind.WARNING, Kind.REQUEST
+
+
+class Codes:
+    """The table. Attribute names say what happened; values are the wire facts."""
+
+    # v1.1 request-level statuses (response.status.code); HTTP status mirrors them.
+    ALL_SUCCEEDED = _c(200, "Success", R)
+    SOME_FAILED = _c(201, "Some requests have failed due to errors", R)
+    INPUT_INVALID = _c(400, "Input is invalid. Please check request parameters or input xml/json", R)
+    UNAUTHORIZED = _c(401, "Unauthorized", R)
+    RESOURCE_NOT_FOUND = _c(404, "Incorrect resource", R)
+    METHOD_NOT_ALLOWED = _c(405, "Incorrect HTTP Method", R)
+    BODY_TOO_LARGE = _c(413, "Request body is too large", R)
+    UNSUPPORTED_MEDIA_TYPE = _c(415, "Unsupported media type", R)
+    ALL_FAILED = _c(500, "All requests have failed due to errors", R)
+    BATCH_LIMIT_EXCEEDED = _c(1060, "Batch limit exceeded", R)
+
+    # v1.1 item successes
+    CUSTOMER_REGISTERED = _c(1000, "Customer registration successful", S)
+    CUSTOMER_UPDATED = _c(1000, "Customer successfully updated", S)
+    CUSTOMER_RETRIEVED = _c(1000, "Customer successfully retrieved", S)
+
+    # v1.1 item errors
+    ITEM_INPUT_INVALID = _c(400, "Input is invalid. Please check request parameters or input xml/json", E)
+    INVALID_MOBILE = _c(1001, "Unable to register. Invalid mobile number", E)
+    INVALID_EMAIL = _c(1002, "Unable to register. Invalid email id", E)
+    INVALID_EXTERNAL_ID = _c(1003, "Unable to register. Invalid external id", E)
+    MOBILE_REQUIRED = _c(1006, "Unable to register. Mobile number is required", E)
+    NO_VALID_IDENTIFIER = _c(
+        1007,
+        "Error in customer registration: No Valid Mobile Number or External ID or Email provided."
+        " Required for registration",
+        E,
+    )
+    CUSTOMER_NOT_FOUND = _c(1012, "Cannot find customer with the provided mobile/external ID/e-mail ID", E)
+    REGISTRATION_DATE_NOT_ALLOWED = _c(
+        1034,
+        "Unable to register. Registration date is not within the allowed past or future date limit",
+        E,
+    )
+    EMAIL_REQUIRED = _c(1039, "Unable to register. Email ID is required", E)
+    EXTERNAL_ID_REQUIRED = _c(1043, "Unable to register. Customer's external id is required", E)
+    LOYALTY_DOWNGRADE_NOT_ALLOWED = _c(
+        1046, "Conversion of loyalty customer to non-loyalty is not allowed", E
+    )
+    PRIMARY_MISMATCH = _c(1047, "Customer's primary identifier not matching with other identifiers", E)
+    SOURCE_INVALID = _c(3217, "Source is invalid", E)
+    BASE_COUNTRY_NOT_CONFIGURED = _c(8014, "Mobile number validation failed", E)
+    CONCURRENT_ACTIONS = _c(
+        521, "Multiple actions are running for the same customer, Please try after some time", E
+    )
+    UNKNOWN_TILL = _c(91020, "Invalid TILL passed for registration", E)
+
+    # v1.1 item warnings (the customer is still stored)
+    CUSTOM_FIELD_INVALID = _c(1017, "Provided Custom Field is invalid", W)
+    EXTENDED_FIELD_INVALID = _c(91015, "Provided Extended Field is invalid", W)
+    IDENTIFIER_UPDATE_NOT_ALLOWED = _c(91006, "{} update is not allowed", W)
+    IDENTIFIER_TAKEN = _c(91007, "{} is already occupied by some other user, ignoring it", W)
+
+
+def all_codes() -> list[tuple[str, Code]]:
+    """Every entry of the table, for docs/codes.md and its test."""
+    return [(name, value) for name, value in vars(Codes).items() if isinstance(value, Code)]

@@ -1,0 +1,147 @@
+"""The customer as the rules see it: what a request asks for, and what is stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from memberbase.domain.codes import Code
+from memberbase.domain.org_config import IdentifierType
+
+
+class CustomerType(StrEnum):
+    LOYALTY = "LOYALTY"
+    NON_LOYALTY = "NON_LOYALTY"
+
+
+# Sources a v1.1 or v2 customer can be registered from (the seeds' list).
+SOURCES = (
+    "INSTORE",
+    "FACEBOOK",
+    "WEB_ENGAGE",
+    "WECHAT",
+    "MARTJACK",
+    "TMALL",
+    "TAOBAO",
+    "JD",
+    "ECOMMERCE",
+    "WEBSITE",
+    "LINE",
+    "MOBILE_APP",
+)
+
+# v1.1 documents fraud statuses NORMAL..INVALID; its own sample sends Fraud_Suspected,
+# so the customer-status names are accepted too. Stored upper-case.
+FRAUD_STATUSES = (
+    "NONE",
+    "NORMAL",
+    "OUTLIER",
+    "FRAUD",
+    "INTERNAL",
+    "INVALID",
+    "FRAUD_SUSPECTED",
+    "FRAUD_CONFIRMED",
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A request item that cannot be done; `detail` says which field, for humans."""
+
+    code: Code
+    detail: str | None = None
+    args: tuple[object, ...] = ()
+
+    @property
+    def message(self) -> str:
+        text = self.code.format(*self.args)
+        return f"{text}: {self.detail}" if self.detail else text
+
+
+@dataclass(frozen=True)
+class Warning_:
+    code: Code
+    args: tuple[object, ...] = ()
+
+    @property
+    def message(self) -> str:
+        return self.code.format(*self.args)
+
+
+@dataclass
+class CustomerDraft:
+    """A v1.1 item after its JSON shape was checked; values not yet validated."""
+
+    mobile: str | None = None
+    email: str | None = None
+    external_id: str | None = None
+    firstname: str | None = None
+    lastname: str | None = None
+    type: str | None = None
+    source: str | None = None
+    account_id: str | None = None
+    registered_on: dt.datetime | None = None  # naive, in the org's time zone
+    updated_on: dt.datetime | None = None  # naive, in the org's time zone
+    registered_till: str | None = None
+    associated_with: str | None = None
+    fraud_status: str | None = None
+    comm_channels: list[dict[str, Any]] | None = None
+    custom_fields: list[tuple[str, str]] = field(default_factory=list)
+    extended_fields: list[tuple[str, object]] = field(default_factory=list)
+
+
+@dataclass
+class ValidDraft:
+    """A draft whose every value passed the rules; identifiers are canonical."""
+
+    identifiers: dict[IdentifierType, str]
+    firstname: str | None
+    lastname: str | None
+    type: CustomerType | None
+    source: str
+    account_id: str
+    registered_on: dt.datetime | None  # aware, UTC
+    updated_on: dt.datetime | None  # aware, UTC
+    registered_till: str
+    associated_with: str | None
+    fraud_status: str | None
+    comm_channels: list[dict[str, Any]] | None
+    custom_fields: dict[str, str]
+    extended_fields: dict[str, str | int]
+    warnings: list[Warning_] = field(default_factory=list)
+
+
+@dataclass
+class CustomerRecord:
+    """A stored customer, as the rules and the renderers need it."""
+
+    id: int
+    firstname: str
+    lastname: str
+    mobile: str | None
+    email: str | None
+    external_id: str | None
+    type: CustomerType
+    source: str
+    account_id: str
+    fraud_status: str
+    registered_on: dt.datetime  # aware, UTC
+    updated_on: dt.datetime  # aware, UTC
+    registered_till: str
+    associated_with: str | None
+    comm_channels: list[dict[str, Any]]
+    custom_fields: dict[str, str]
+    extended_fields: dict[str, str | int]
+
+    def identifier(self, kind: IdentifierType) -> str | None:
+        return {
+            IdentifierType.MOBILE: self.mobile,
+            IdentifierType.EMAIL: self.email,
+            IdentifierType.EXTERNAL_ID: self.external_id,
+        }[kind]
+
+    def identifiers(self) -> dict[IdentifierType, str]:
+        found = {kind: self.identifier(kind) for kind in IdentifierType}
+        return {kind: value for kind, value in found.items() if value is not None}

@@ -1,0 +1,105 @@
+"""Normalising and validating the identifiers a customer is known by.
+
+Every identifier is stored and compared in one canonical form, so the same
+shopper typed three ways at three tills is one customer:
+- mobile: country code + national number, digits only (`phonenumbers` decides
+  validity against the org's base and supported countries);
+- email: lower-cased (emails compare case-insensitively);
+- external id: as given, without surrounding white space.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from memberbase.domain.org_config import OrgConfig
+
+MOBILE_MAX_DIGITS = 20
+EXTERNAL_ID_MAX_LENGTH = 250
+
+# Formatting people type around a number; anything else (letters, '*') makes it invalid.
+_MOBILE_FORMATTING = re.compile(r"[\s\-().]")
+# The documented character set: a-z A-Z 0-9 - _ + . and @, with a letters-only TLD.
+_EMAIL_CHARS = re.compile(r"^[A-Za-z0-9_+.\-]+@[A-Za-z0-9_.\-]+\.[A-Za-z]+$")
+_MOBILE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
+
+
+class MobileProblem(Enum):
+    INVALID = "invalid"
+    NO_BASE_COUNTRY = "no_base_country"
+
+
+@dataclass(frozen=True)
+class MobileResult:
+    canonical: str | None
+    problem: MobileProblem | None = None
+
+
+def _valid_in(number: phonenumbers.PhoneNumber, countries: tuple[str, ...]) -> bool:
+    return (
+        phonenumbers.is_valid_number(number)
+        and phonenumbers.region_code_for_number(number) in countries
+        and phonenumbers.number_type(number) in _MOBILE_TYPES
+    )
+
+
+def _canonical(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+
+
+def normalise_mobile(raw: str, org: OrgConfig) -> MobileResult:
+    """Canonical mobile for `org`, or why it cannot be one."""
+    text = _MOBILE_FORMATTING.sub("", raw)
+    explicit_plus = text.startswith("+")
+    digits = text[1:] if explicit_plus else text
+    if not digits.isascii() or not digits.isdigit() or len(digits) > MOBILE_MAX_DIGITS:
+        return MobileResult(None, MobileProblem.INVALID)
+    countries = org.mobile_countries
+    if not countries:
+        return MobileResult(None, MobileProblem.NO_BASE_COUNTRY)
+    try:
+        international = phonenumbers.parse("+" + digits, None)
+        if _valid_in(international, countries):
+            return MobileResult(_canonical(international))
+    except phonenumbers.NumberParseException:
+        pass
+    if org.configs.default_country_code_passed and not explicit_plus:
+        # Base country first, then the supported ones, as the hosted switch does.
+        for country in countries:
+            try:
+                national = phonenumbers.parse(digits, country)
+            except phonenumbers.NumberParseException:
+                continue
+            if _valid_in(national, countries):
+                return MobileResult(_canonical(national))
+    return MobileResult(None, MobileProblem.INVALID)
+
+
+def normalise_email(raw: str, max_length: int) -> str | None:
+    """Lower-cased email, or None when it breaks the documented rules."""
+    text = raw.strip()
+    if not text or len(text) > max_length or not _EMAIL_CHARS.match(text):
+        return None
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return text.lower()
+
+
+def external_id_fits(value: str, org: OrgConfig) -> bool:
+    """True when `value` meets the absolute limit and the org's configured length range."""
+    if len(value) > EXTERNAL_ID_MAX_LENGTH:
+        return False
+    cfg = org.configs
+    if cfg.external_id_max_length == 0:  # 0 means: no length check configured
+        return True
+    return cfg.external_id_min_length <= len(value) <= cfg.external_id_max_length

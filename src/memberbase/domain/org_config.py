@@ -1,0 +1,265 @@
+"""An organisation's configuration: typed switches, tills, fields, programmes.
+
+The same model validates the YAML an operator writes (docs/config.md) and is
+what the rules read, so a switch that is documented is a switch that is wired.
+Config keys keep the hosted API's names (CONF_*), because operators migrating
+from it already know them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from memberbase.domain.extended_fields import CATALOGUE
+
+
+class IdentifierType(StrEnum):
+    MOBILE = "mobile"
+    EMAIL = "email"
+    EXTERNAL_ID = "external_id"
+
+    @property
+    def label(self) -> str:
+        """How the hosted API names the identifier in messages ("Email update is not allowed")."""
+        return {"mobile": "Mobile", "email": "Email", "external_id": "External id"}[self.value]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RegistrationConfig(_Frozen):
+    """The documented registration switches; each omitted key takes its documented default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    primary_key: IdentifierType = Field(IdentifierType.MOBILE, alias="CONF_REGISTRATION_PRIMARY_KEY")
+    mobile_required: bool = Field(False, alias="CONF_USERS_IS_MOBILE_REQUIRED")
+    email_required: bool = Field(False, alias="CONF_USERS_IS_EMAIL_REQUIRED")
+    external_id_required: bool = Field(False, alias="CONF_USERS_IS_EXTERNAL_ID_REQUIRED")
+    external_id_min_length: int = Field(0, ge=0, le=250, alias="CONF_CLIENT_EXTERNAL_ID_MIN_LENGTH")
+    external_id_max_length: int = Field(0, ge=0, le=250, alias="CONF_CLIENT_EXTERNAL_ID_MAX_LENGTH")
+    strict_primary_check: bool = Field(False, alias="CONF_PRIMARY_IDENTIFIER_STRICT_CHECK")
+    skip_secondary_on_primary_mismatch: bool = Field(
+        False, alias="CONFIG_SKIP_SECONDARY_ID_ON_PRIMARY_MISMATCH"
+    )
+    allow_mobile_update: bool = Field(False, alias="CONF_ALLOW_MOBILE_UPDATE")
+    allow_email_update: bool = Field(False, alias="CONF_ALLOW_EMAIL_UPDATE")
+    allow_external_id_update: bool = Field(False, alias="CONF_LOYALTY_ALLOW_EXTERNAL_ID_UPDATE")
+    min_registration_date: dt.date | None = Field(None, alias="CONF_MIN_REGISTRATION_DATE")
+    default_country_code_passed: bool = Field(False, alias="CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_documented_alias(cls, data: object) -> object:
+        # The hosted docs spell the skip switch both CONF_ and CONFIG_; accept either.
+        if isinstance(data, dict) and "CONF_SKIP_SECONDARY_ID_ON_PRIMARY_MISMATCH" in data:
+            data = dict(data)
+            data["CONFIG_SKIP_SECONDARY_ID_ON_PRIMARY_MISMATCH"] = data.pop(
+                "CONF_SKIP_SECONDARY_ID_ON_PRIMARY_MISMATCH"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> RegistrationConfig:
+        if self.external_id_max_length and self.external_id_min_length > self.external_id_max_length:
+            raise ValueError(
+                "CONF_CLIENT_EXTERNAL_ID_MIN_LENGTH must not exceed CONF_CLIENT_EXTERNAL_ID_MAX_LENGTH"
+            )
+        return self
+
+    def allows_update_of(self, kind: IdentifierType) -> bool:
+        return {
+            IdentifierType.MOBILE: self.allow_mobile_update,
+            IdentifierType.EMAIL: self.allow_email_update,
+            IdentifierType.EXTERNAL_ID: self.allow_external_id_update,
+        }[kind]
+
+    def requires(self, kind: IdentifierType) -> bool:
+        return {
+            IdentifierType.MOBILE: self.mobile_required,
+            IdentifierType.EMAIL: self.email_required,
+            IdentifierType.EXTERNAL_ID: self.external_id_required,
+        }[kind]
+
+
+_TILL_CODE = re.compile(r"^[A-Za-z0-9._@-]{1,50}$")
+
+
+class Till(_Frozen):
+    code: str
+    password: str | None = Field(None, repr=False, min_length=1)
+    password_md5: str | None = Field(None, repr=False, pattern=r"^[0-9a-fA-F]{32}$")
+    store: str = ""
+
+    @field_validator("code")
+    @classmethod
+    def _code_shape(cls, value: str) -> str:
+        if not _TILL_CODE.match(value):
+            raise ValueError("till code: 1-50 characters of letters, digits, '.', '_', '@' or '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _not_two_secrets(self) -> Till:
+        # Stored configs carry no secret at all (only hashes, in the tills table).
+        if self.password is not None and self.password_md5 is not None:
+            raise ValueError(f"till {self.code}: give password or password_md5, not both")
+        return self
+
+
+class CustomFieldDef(_Frozen):
+    name: str = Field(min_length=1, max_length=100)
+    max_length: int = Field(255, ge=1, le=4000)
+
+
+class Tier(_Frozen):
+    serial: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+
+
+class Program(_Frozen):
+    id: int = Field(ge=1)
+    name: str = Field(min_length=1)
+    default: bool = False
+    tiers: tuple[Tier, ...] = Field(min_length=1)
+
+    @field_validator("tiers")
+    @classmethod
+    def _serials_unique(cls, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        serials = [t.serial for t in tiers]
+        if len(set(serials)) != len(serials):
+            raise ValueError("tier serials must be unique within a programme")
+        return tuple(sorted(tiers, key=lambda t: t.serial))
+
+    @property
+    def lowest_tier(self) -> Tier:
+        return self.tiers[0]
+
+    def tier_after(self, serial: int) -> Tier | None:
+        return next((t for t in self.tiers if t.serial > serial), None)
+
+    def tier(self, serial: int) -> Tier | None:
+        return next((t for t in self.tiers if t.serial == serial), None)
+
+
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class OrgConfig(_Frozen):
+    id: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=200)
+    base_country: CountryCode | None = None
+    supported_countries: tuple[CountryCode, ...] = ()
+    timezone: str = "UTC"
+    configs: RegistrationConfig = Field(default_factory=lambda: RegistrationConfig.model_validate({}))
+    tills: tuple[Till, ...] = ()
+    custom_fields: tuple[CustomFieldDef, ...] = ()
+    extended_fields: tuple[str, ...] = ()
+    programs: tuple[Program, ...] = ()
+
+    @field_validator("base_country", "supported_countries", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.upper()
+        if isinstance(value, list | tuple):
+            return [v.upper() if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("base_country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is not None and not phonenumbers.country_code_for_region(value):
+            raise ValueError(f"unknown country {value!r}: use an ISO 3166-1 alpha-2 code")
+        return value
+
+    @field_validator("supported_countries")
+    @classmethod
+    def _known_countries(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            cls._known_country(value)
+        return values
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("extended_fields")
+    @classmethod
+    def _in_catalogue(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in values if v not in CATALOGUE]
+        if unknown:
+            raise ValueError(f"extended fields not in the catalogue: {unknown}; known: {sorted(CATALOGUE)}")
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OrgConfig:
+        codes = [t.code for t in self.tills]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"org {self.id}: till codes must be unique")
+        names = [f.name.lower() for f in self.custom_fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"org {self.id}: custom field names must be unique (case-insensitive)")
+        ids = [p.id for p in self.programs]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"org {self.id}: programme ids must be unique")
+        if sum(p.default for p in self.programs) > 1:
+            raise ValueError(f"org {self.id}: at most one programme may be the default")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def mobile_countries(self) -> tuple[str, ...]:
+        """Base country first: it is tried first when a country code must be prefixed."""
+        if self.base_country is None:
+            return ()
+        rest = tuple(c for c in self.supported_countries if c != self.base_country)
+        return (self.base_country, *rest)
+
+    def custom_field(self, name: str) -> CustomFieldDef | None:
+        lowered = name.lower()
+        return next((f for f in self.custom_fields if f.name.lower() == lowered), None)
+
+    def till(self, code: str) -> Till | None:
+        return next((t for t in self.tills if t.code == code), None)
+
+    @property
+    def default_program(self) -> Program | None:
+        """The programme a loyalty customer joins: the marked default, else the first listed."""
+        return next((p for p in self.programs if p.default), self.programs[0] if self.programs else None)
+
+
+class OrgFile(_Frozen):
+    """The whole YAML file: several orgs may live in one."""
+
+    orgs: tuple[OrgConfig, ...] = Field(min_length=1)
+    version: Literal[1] = 1
+
+    @model_validator(mode="after")
+    def _unique(self) -> OrgFile:
+        ids = [o.id for o in self.orgs]
+        if len(set(ids)) != len(ids):
+            raise ValueError("org ids must be unique in one file")
+        tills = [t.code for o in self.orgs for t in o.tills]
+        missing = [t.code for o in self.orgs for t in o.tills if t.password is None and t.password_md5 is None]
+        if missing:
+            raise ValueError(f"tills without password or password_md5: {missing}")
+        if len(set(tills)) != len(tills):
+            raise ValueError("till codes must be unique across orgs: a till code is a login name")
+        return self

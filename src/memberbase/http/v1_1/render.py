@@ -1,0 +1,182 @@
+"""Rendering results in the v1.1 wire shape, JSON types exactly as the seeds show them.
+
+Quirks clients parse are kept on purpose: `success`, `total`, `success_count`
+and `item_status.code` are strings while `status.code` is an integer; absent
+identifiers are null and absent names "".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from memberbase.domain.codes import Code, Codes
+from memberbase.domain.loyalty import EnrolmentView, view
+from memberbase.domain.org_config import OrgConfig
+from memberbase.usecases.results import CustomerView, ItemResult
+
+V11_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def local_time(value: dt.datetime, org: OrgConfig) -> str:
+    return value.astimezone(org.zone).strftime(V11_TIME)
+
+
+def status(code: Code, total: int, succeeded: int, detail: str | None = None) -> dict[str, Any]:
+    message = f"{code.message}: {detail}" if detail else code.message
+    return {
+        "success": "true" if code.code in (200, 201) else "false",
+        "code": code.code,
+        "message": message,
+        "total": str(total),
+        "success_count": str(succeeded),
+    }
+
+
+def error_envelope(code: Code, message: str) -> dict[str, Any]:
+    return {
+        "response": {
+            "status": {
+                "success": "false",
+                "code": code.code,
+                "message": message,
+                "total": "0",
+                "success_count": "0",
+            }
+        }
+    }
+
+
+def overall(results: list[ItemResult]) -> Code:
+    succeeded = sum(r.ok for r in results)
+    if succeeded == len(results):
+        return Codes.ALL_SUCCEEDED
+    if succeeded:
+        return Codes.SOME_FAILED
+    # Every item failed on its shape alone: that is bad input, not a failed registration.
+    if all(r.failure is not None and r.failure.code is Codes.ITEM_INPUT_INVALID for r in results):
+        return Codes.INPUT_INVALID
+    return Codes.ALL_FAILED
+
+
+def _points_summary(enrolled: EnrolmentView, org: OrgConfig) -> dict[str, str]:
+    e = enrolled.enrolment
+    nxt = enrolled.next_tier
+    return {
+        "programId": str(enrolled.program.id),
+        "redeemed": "0",
+        "expired": "0",
+        "returned": "0",
+        "adjusted": "0",
+        "lifetimePoints": str(e.lifetime_points),
+        "loyaltyPoints": str(e.loyalty_points),
+        "cumulativePurchases": "0",
+        "currentSlab": enrolled.tier.name,
+        "nextSlab": nxt.name if nxt else "",
+        "nextSlabSerialNumber": str(nxt.serial) if nxt else "-1",
+        "nextSlabDescription": nxt.description if nxt else "",
+        "slabSNo": str(enrolled.tier.serial),
+        "slabExpiryDate": local_time(e.tier_expires_on, org),
+        "totalPoints": "",
+    }
+
+
+def _enrolment_views(customer: CustomerView, org: OrgConfig) -> list[EnrolmentView]:
+    views = [v for e in customer.enrolments if (v := view(e, org)) is not None]
+    default = org.default_program
+    # The default programme's figures are the customer's headline figures.
+    return sorted(views, key=lambda v: (default is None or v.program.id != default.id, v.program.id))
+
+
+def _fields(values: dict[str, Any], order: list[str]) -> dict[str, list[dict[str, str]]]:
+    # In the org's configured order: stores may not keep key order (PostgreSQL JSONB does not).
+    rank = {name: i for i, name in enumerate(order)}
+    names = sorted(values, key=lambda n: (rank.get(n, len(rank)), n))
+    return {"field": [{"name": name, "value": str(values[name])} for name in names]}
+
+
+def customer_json(
+    customer: CustomerView, org: OrgConfig, *, for_get: bool = False, user_id: bool = True
+) -> dict[str, Any]:
+    r = customer.record
+    views = _enrolment_views(customer, org)
+    head = views[0] if views else None
+    body: dict[str, Any] = {
+        "user_id": r.id,
+        "firstname": r.firstname,
+        "lastname": r.lastname,
+        "mobile": r.mobile,
+        "email": r.email,
+        "external_id": r.external_id,
+        "lifetime_points": head.enrolment.lifetime_points if head else 0,
+        "loyalty_points": head.enrolment.loyalty_points if head else 0,
+        "current_slab": head.tier.name if head else "",
+        "tier_expiry_date": local_time(head.enrolment.tier_expires_on, org) if head else "",
+        "points_summaries": {"points_summary": [_points_summary(v, org) for v in views]},
+        "lifetime_purchases": 0,
+        "registered_on": local_time(r.registered_on, org),
+        "updated_on": local_time(r.updated_on, org),
+        "type": r.type.value,
+        "source": r.source.lower(),
+        "fraud_status": r.fraud_status,
+        "reason": "",
+        "custom_fields": _fields(r.custom_fields, [f.name for f in org.custom_fields]),
+        "extended_fields": _fields(r.extended_fields, list(org.extended_fields)),
+        "subscriptions": {"subscription": []},
+    }
+    if not user_id:
+        del body["user_id"]
+    if for_get:
+        till = org.till(r.registered_till)
+        body.update(
+            {
+                "accountId": r.account_id,
+                "registered_till": {"code": r.registered_till, "name": r.registered_till},
+                "registered_store": {"code": till.store if till else "", "name": till.store if till else ""},
+                "associated_with": r.associated_with,
+                "commChannels": r.comm_channels,
+            }
+        )
+    else:
+        body["side_effects"] = {"effect": []}
+    return body
+
+
+def item_status(result: ItemResult) -> dict[str, Any]:
+    if result.failure is not None:
+        return {
+            "success": "false",
+            "code": str(result.failure.code.code),
+            "message": result.failure.message,
+            "warnings": {"warning": []},
+        }
+    assert result.success is not None
+    message = ", ".join([result.success.message, *(w.message for w in result.warnings)])
+    return {
+        "success": "true",
+        "code": str(result.success.code),
+        "message": message,
+        "warnings": {"warning": [str(w.code.code) for w in result.warnings]},
+    }
+
+
+def customers_envelope(
+    results: list[ItemResult], org: OrgConfig, *, for_get: bool = False, user_id: bool = True
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body): the HTTP status mirrors status.code, as clients check it."""
+    code = overall(results)
+    items = []
+    for result in results:
+        if result.customer is not None:
+            item = customer_json(result.customer, org, for_get=for_get, user_id=user_id)
+        else:
+            item = dict(result.echo)
+        item["item_status"] = item_status(result)
+        items.append(item)
+    body = {
+        "response": {
+            "status": status(code, len(results), sum(r.ok for r in results)),
+            "customers": {"customer": items},
+        }
+    }
+    return code.code, body

@@ -1,0 +1,86 @@
+"""The v1.1 customer API: POST /v1.1/customer/add and GET /v1.1/customer/get."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from memberbase.domain.codes import Codes
+from memberbase.domain.org_config import IdentifierType
+from memberbase.http.body import read_json
+from memberbase.http.deps import AppServices, TillPrincipal
+from memberbase.http.errors import ApiError
+from memberbase.http.request_context import request_id, user_context
+from memberbase.http.responses import JsonResponse
+from memberbase.http.v1_1.parse import echo, envelope_items, parse_item
+from memberbase.http.v1_1.render import customers_envelope
+from memberbase.usecases.get_customers import Lookup, get_customers
+from memberbase.usecases.register_customers import RequestContext, register_customers
+
+router = APIRouter(prefix="/v1.1", tags=["v1.1"])
+
+GET_KEYS = {
+    "mobile": IdentifierType.MOBILE,
+    "email": IdentifierType.EMAIL,
+    "external_id": IdentifierType.EXTERNAL_ID,
+    "id": None,
+}
+GET_LIMIT = 100
+
+
+def _check_format(request: Request) -> None:
+    wanted = request.query_params.get("format", "json").lower()
+    if wanted != "json":
+        raise ApiError(Codes.INPUT_INVALID, 400, f"format={wanted} is not served; use format=json")
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() == "true"
+
+
+@router.post("/customer/add", summary="Register or update customers (batch)")
+async def add_customers(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+    _check_format(request)
+    body = await read_json(request, svc.settings.max_body_bytes)
+    items = envelope_items(body)
+    if items is None:
+        raise ApiError(
+            Codes.INPUT_INVALID, 400, 'expected {"root": {"customer": [ … ]}} with at least one customer'
+        )
+    if len(items) > svc.settings.batch_limit:
+        raise ApiError(
+            Codes.BATCH_LIMIT_EXCEEDED, 400, f"at most {svc.settings.batch_limit} customers per request"
+        )
+    context = RequestContext(
+        till_code=principal.till_code,
+        request_id=request_id(request),
+        now=dt.datetime.now(dt.UTC),
+        user_context=user_context(request),
+    )
+    results = await register_customers(
+        svc.engine, principal.org, [parse_item(i) for i in items], context, [echo(i) for i in items]
+    )
+    http_status, payload = customers_envelope(results, principal.org)
+    return JsonResponse(payload, status_code=http_status)
+
+
+@router.get("/customer/get", summary="Fetch customers by mobile, email, external_id or id")
+async def get_customer(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+    _check_format(request)
+    lookups = [
+        Lookup(kind, value.strip())
+        for key, kind in GET_KEYS.items()
+        for value in request.query_params.get(key, "").split(",")
+        if value.strip()
+    ]
+    if not lookups:
+        raise ApiError(Codes.INPUT_INVALID, 400, "pass mobile, email, external_id or id")
+    if len(lookups) > GET_LIMIT:
+        raise ApiError(Codes.BATCH_LIMIT_EXCEEDED, 400, f"at most {GET_LIMIT} customers per request")
+    results = await get_customers(svc.engine, principal.org, lookups)
+    http_status, payload = customers_envelope(
+        results, principal.org, for_get=True, user_id=_flag(request, "user_id")
+    )
+    return JsonResponse(payload, status_code=http_status)

@@ -1,0 +1,24 @@
+"""One validated settings object; every value has a default that runs as-is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./memberbase.db"
+
+
+class Settings(BaseSettings):
+    """Settings come from MEMBERBASE_* environment variables or the CLI's options."""
+
+    model_config = SettingsConfigDict(env_prefix="MEMBERBASE_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    config: Path | None = Field(None, description="org YAML file; the built-in demo org when unset")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    batch_limit: int = Field(100, ge=1, le=10_000, description="customers per v1.1 add request")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest request body accepted")
+    db_pool_size: int = Field(10, ge=1, le=200)

@@ -1,0 +1,65 @@
+"""The audit log: append-only rows written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from memberbase.storage.tables import audit_log
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    customer_id: int
+    action: str  # noun.past_verb: customer.registered, customer.updated
+    till_code: str
+    occurred_at: dt.datetime
+    changes: dict[str, Any]
+    user_context: dict[str, str] | None
+    request_id: str
+
+
+class AuditRepository:
+    def __init__(self, conn: AsyncConnection, org_id: int) -> None:
+        self._conn = conn
+        self._org_id = org_id
+
+    async def add(self, entry: AuditEntry) -> None:
+        await self._conn.execute(
+            audit_log.insert().values(
+                org_id=self._org_id,
+                id=str(uuid.uuid4()),
+                customer_id=entry.customer_id,
+                action=entry.action,
+                till_code=entry.till_code,
+                occurred_at=entry.occurred_at,
+                changes=entry.changes,
+                user_context=entry.user_context,
+                request_id=entry.request_id,
+            )
+        )
+
+    async def for_customer(self, customer_id: int) -> list[AuditEntry]:
+        query = (
+            sa.select(audit_log)
+            .where(audit_log.c.org_id == self._org_id, audit_log.c.customer_id == customer_id)
+            .order_by(audit_log.c.occurred_at, audit_log.c.id)
+        )
+        rows = (await self._conn.execute(query)).all()
+        return [
+            AuditEntry(
+                customer_id=r.customer_id,
+                action=r.action,
+                till_code=r.till_code,
+                occurred_at=r.occurred_at,
+                changes=r.changes,
+                user_context=r.user_context,
+                request_id=r.request_id,
+            )
+            for r in rows
+        ]

@@ -1,0 +1,191 @@
+"""Customers, their identifiers and enrolments, seen through one org.
+
+Repositories flush at most; the unit of work commits. Every query is filtered
+by the org the repository was built with, so another org's rows are unreachable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from memberbase.domain.customer import CustomerRecord, CustomerType
+from memberbase.domain.loyalty import Enrolment
+from memberbase.domain.org_config import IdentifierType
+from memberbase.storage.tables import customers, enrolments, id_counters, identifiers
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # SQLite hands timestamps back naive; everything stored is UTC.
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    # Drivers bind str-enums unreliably (str() of a 3.11 Enum is "Class.MEMBER").
+    return {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
+
+
+def _record(row: sa.Row[Any]) -> CustomerRecord:
+    m = row._mapping
+    return CustomerRecord(
+        id=m["id"],
+        firstname=m["firstname"],
+        lastname=m["lastname"],
+        mobile=m["mobile"],
+        email=m["email"],
+        external_id=m["external_id"],
+        type=CustomerType(m["type"]),
+        source=m["source"],
+        account_id=m["account_id"],
+        fraud_status=m["fraud_status"],
+        registered_on=_utc(m["registered_on"]),
+        updated_on=_utc(m["updated_on"]),
+        registered_till=m["registered_till"],
+        associated_with=m["associated_with"],
+        comm_channels=list(m["comm_channels"] or []),
+        custom_fields=dict(m["custom_fields"] or {}),
+        extended_fields=dict(m["extended_fields"] or {}),
+    )
+
+
+_COLUMNS = [c for c in customers.c if c.name != "org_id"]
+
+
+class CustomerRepository:
+    def __init__(self, conn: AsyncConnection, org_id: int) -> None:
+        self._conn = conn
+        self._org_id = org_id
+
+    async def find_owners(self, wanted: dict[IdentifierType, str]) -> dict[IdentifierType, CustomerRecord]:
+        """The customer holding each identifier, in one round trip."""
+        if not wanted:
+            return {}
+        pairs = [sa.and_(identifiers.c.type == k.value, identifiers.c.value == v) for k, v in wanted.items()]
+        query = (
+            sa.select(identifiers.c.type.label("identifier_type"), *_COLUMNS)
+            .join(
+                customers,
+                sa.and_(
+                    customers.c.org_id == identifiers.c.org_id,
+                    customers.c.id == identifiers.c.customer_id,
+                ),
+            )
+            .where(identifiers.c.org_id == self._org_id, sa.or_(*pairs))
+        )
+        rows = (await self._conn.execute(query)).all()
+        return {IdentifierType(row.identifier_type): _record(row) for row in rows}
+
+    async def find_by_identifier(self, kind: IdentifierType, value: str) -> CustomerRecord | None:
+        owners = await self.find_owners({kind: value})
+        return owners.get(kind)
+
+    async def get_or_none(self, customer_id: int) -> CustomerRecord | None:
+        query = sa.select(*_COLUMNS).where(customers.c.org_id == self._org_id, customers.c.id == customer_id)
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else _record(row)
+
+    async def get(self, customer_id: int) -> CustomerRecord:
+        found = await self.get_or_none(customer_id)
+        if found is None:
+            raise LookupError(f"customer {customer_id} not found in org {self._org_id}")
+        return found
+
+    async def add(self, values: dict[str, Any]) -> int:
+        """Insert a customer and claim its identifiers; returns the new id.
+
+        A lost race on an identifier surfaces as IntegrityError from the claim
+        insert; the caller's savepoint undoes the customer row with it.
+        """
+        row = {**_plain(values), "org_id": self._org_id}
+        if self._conn.dialect.name == "sqlite":
+            row["id"] = await self._next_sqlite_id()
+            await self._conn.execute(customers.insert().values(row))
+            new_id = int(row["id"])
+        else:
+            result = await self._conn.execute(customers.insert().values(row).returning(customers.c.id))
+            new_id = int(result.scalar_one())
+        claims = {kind: values[kind.value] for kind in IdentifierType if values.get(kind.value) is not None}
+        await self.claim(new_id, claims)
+        return new_id
+
+    async def _next_sqlite_id(self) -> int:
+        bump = (
+            id_counters.update()
+            .where(id_counters.c.name == "customer")
+            .values(next_value=id_counters.c.next_value + 1)
+            .returning(id_counters.c.next_value)
+        )
+        value = (await self._conn.execute(bump)).scalar_one_or_none()
+        if value is None:
+            await self._conn.execute(id_counters.insert().values(name="customer", next_value=2))
+            return 1
+        return int(value) - 1
+
+    async def claim(self, customer_id: int, claims: dict[IdentifierType, str]) -> None:
+        if not claims:
+            return
+        # A stable order keeps two concurrent claimers from deadlocking each other.
+        rows = [
+            {"org_id": self._org_id, "type": k.value, "value": v, "customer_id": customer_id}
+            for k, v in sorted(claims.items(), key=lambda kv: kv[0].value)
+        ]
+        await self._conn.execute(identifiers.insert(), rows)
+
+    async def release(self, kinds_values: Iterable[tuple[IdentifierType, str]]) -> None:
+        for kind, value in kinds_values:
+            await self._conn.execute(
+                identifiers.delete().where(
+                    identifiers.c.org_id == self._org_id,
+                    identifiers.c.type == kind.value,
+                    identifiers.c.value == value,
+                )
+            )
+
+    async def update(self, customer_id: int, values: dict[str, Any]) -> None:
+        if not values:
+            return
+        await self._conn.execute(
+            customers.update()
+            .where(customers.c.org_id == self._org_id, customers.c.id == customer_id)
+            .values(_plain(values))
+        )
+
+    async def enrolments(self, customer_ids: list[int]) -> dict[int, list[Enrolment]]:
+        if not customer_ids:
+            return {}
+        query = (
+            sa.select(enrolments)
+            .where(enrolments.c.org_id == self._org_id, enrolments.c.customer_id.in_(customer_ids))
+            .order_by(enrolments.c.customer_id, enrolments.c.program_id)
+        )
+        found: dict[int, list[Enrolment]] = {cid: [] for cid in customer_ids}
+        for row in (await self._conn.execute(query)).all():
+            found[row.customer_id].append(
+                Enrolment(
+                    program_id=row.program_id,
+                    tier_serial=row.tier_serial,
+                    tier_expires_on=_utc(row.tier_expires_on),
+                    loyalty_points=row.loyalty_points,
+                    lifetime_points=row.lifetime_points,
+                )
+            )
+        return found
+
+    async def enrol(self, customer_id: int, enrolment: Enrolment, now: dt.datetime) -> None:
+        await self._conn.execute(
+            enrolments.insert().values(
+                org_id=self._org_id,
+                customer_id=customer_id,
+                program_id=enrolment.program_id,
+                tier_serial=enrolment.tier_serial,
+                tier_expires_on=enrolment.tier_expires_on,
+                loyalty_points=enrolment.loyalty_points,
+                lifetime_points=enrolment.lifetime_points,
+                enrolled_at=now,
+            )
+        )

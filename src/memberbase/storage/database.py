@@ -1,0 +1,68 @@
+"""Engines for the two supported stores: SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_ALIASES = {"postgres": "postgresql"}
+
+
+class UnsupportedDatabase(ValueError):
+    pass
+
+
+def async_url(url: str) -> URL:
+    """Accept the URLs people write (`sqlite:///x.db`, `postgresql://…`) and pick the async driver."""
+    parsed = make_url(url)
+    backend = _ALIASES.get(parsed.get_backend_name(), parsed.get_backend_name())
+    if backend not in _ASYNC_DRIVERS:
+        raise UnsupportedDatabase(f"unsupported database {backend!r}: use a sqlite:/// or postgresql:// URL")
+    return parsed.set(drivername=_ASYNC_DRIVERS[backend])
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        engine = create_async_engine(target, echo=echo, connect_args={"timeout": 30})
+        _fix_sqlite_transactions(engine)
+        return engine
+    return create_async_engine(
+        target,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        # asyncpg's statement cache is per connection; keep it (prepared statements are the point).
+        connect_args={"server_settings": {"application_name": "memberbase"}},
+    )
+
+
+def _fix_sqlite_transactions(engine: AsyncEngine) -> None:
+    """The documented pysqlite fix: let SQLAlchemy emit BEGIN itself so SAVEPOINT works.
+
+    BEGIN IMMEDIATE takes the write lock up front: two registrations of one mobile
+    then queue instead of both reading "absent" and one failing at COMMIT.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,125 @@
+"""The schema. Every tenant table is keyed by org_id first, so the data can later be
+distributed by org (e.g. with Citus) without reshaping it; uniqueness rules that
+the hosted API promises per org are composite keys that include org_id, so the
+database is the backstop when two tills race.
+
+Alembic migrations (storage/migrations) are the truth of the schema; this module
+must match them (`memberbase db check` and CI verify it).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Timestamp = sa.DateTime(timezone=True)
+
+# PostgreSQL draws customer ids from this sequence; SQLite from id_counters (see repositories).
+customer_id_seq = sa.Sequence("customer_id_seq", metadata=metadata)
+
+orgs = sa.Table(
+    "orgs",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("config", Json, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+# A small reference table: a till code is a login name, so it is unique across orgs.
+tills = sa.Table(
+    "tills",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, sa.ForeignKey("orgs.id"), primary_key=True),
+    sa.Column("code", sa.String(50), primary_key=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("store", sa.String(200), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Index("ux_tills_code", "code", unique=True),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, sa.ForeignKey("orgs.id"), primary_key=True),
+    sa.Column("id", sa.BigInteger, customer_id_seq, primary_key=True, autoincrement=False),
+    sa.Column("firstname", sa.String(100), nullable=False),
+    sa.Column("lastname", sa.String(100), nullable=False),
+    sa.Column("mobile", sa.String(20)),
+    sa.Column("email", sa.String(255)),
+    sa.Column("external_id", sa.String(250)),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("account_id", sa.String(100), nullable=False),
+    sa.Column("fraud_status", sa.String(32), nullable=False),
+    sa.Column("registered_on", Timestamp, nullable=False),
+    sa.Column("updated_on", Timestamp, nullable=False),
+    sa.Column("registered_till", sa.String(50), nullable=False),
+    sa.Column("associated_with", sa.String(50)),
+    sa.Column("comm_channels", Json, nullable=False),
+    sa.Column("custom_fields", Json, nullable=False),
+    sa.Column("extended_fields", Json, nullable=False),
+)
+
+# Which customer of the org holds an identifier value. The primary key is the
+# promise "the same identifier never yields two customers", kept under concurrency.
+identifiers = sa.Table(
+    "identifiers",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("type", sa.String(32), primary_key=True),
+    sa.Column("value", sa.String(300), primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    sa.Index("ix_identifiers_org_id_customer_id", "org_id", "customer_id"),
+)
+
+enrolments = sa.Table(
+    "enrolments",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, primary_key=True),
+    sa.Column("program_id", sa.BigInteger, primary_key=True),
+    sa.Column("tier_serial", sa.Integer, nullable=False),
+    sa.Column("tier_expires_on", Timestamp, nullable=False),
+    sa.Column("loyalty_points", sa.BigInteger, nullable=False),
+    sa.Column("lifetime_points", sa.BigInteger, nullable=False),
+    sa.Column("enrolled_at", Timestamp, nullable=False),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+)
+
+# Append-only: who (org, till), when, what changed, and the caller's user context.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("till_code", sa.String(50), nullable=False),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("changes", Json, nullable=False),
+    sa.Column("user_context", Json),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Index("ix_audit_log_org_id_customer_id_occurred_at", "org_id", "customer_id", "occurred_at"),
+)
+
+# SQLite has no sequences; its writers are serialised, so a counter row is safe there.
+id_counters = sa.Table(
+    "id_counters",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("next_value", sa.BigInteger, nullable=False),
+)

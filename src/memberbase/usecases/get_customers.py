@@ -1,0 +1,63 @@
+"""Fetching customers of one org by identifier or id (v1.1 customer/get)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from memberbase.domain.codes import Codes
+from memberbase.domain.customer import CustomerRecord, Failure
+from memberbase.domain.identifiers import normalise_email, normalise_mobile
+from memberbase.domain.org_config import IdentifierType, OrgConfig
+from memberbase.storage.customers import CustomerRepository
+from memberbase.usecases.results import CustomerView, ItemResult
+from memberbase.usecases.unit_of_work import UnitOfWork
+
+LOOKUP_EMAIL_MAX = 255
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One value asked for: `kind` is an identifier type, or None for a customer id."""
+
+    kind: IdentifierType | None
+    value: str
+
+    @property
+    def field(self) -> str:
+        return "id" if self.kind is None else self.kind.value
+
+
+def _canonical(lookup: Lookup, org: OrgConfig) -> str | None:
+    if lookup.kind is IdentifierType.MOBILE:
+        return normalise_mobile(lookup.value, org).canonical
+    if lookup.kind is IdentifierType.EMAIL:
+        return normalise_email(lookup.value, LOOKUP_EMAIL_MAX)
+    return lookup.value.strip() or None
+
+
+async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Lookup]) -> list[ItemResult]:
+    found: list[CustomerRecord | None] = []
+    async with UnitOfWork(engine) as uow:
+        customers = CustomerRepository(uow.conn, org.id)
+        for lookup in lookups:
+            value = _canonical(lookup, org)
+            if value is None:
+                found.append(None)
+            elif lookup.kind is None:
+                is_id = value.isascii() and value.isdigit() and len(value) <= 18
+                found.append(await customers.get_or_none(int(value)) if is_id else None)
+            else:
+                found.append(await customers.find_by_identifier(lookup.kind, value))
+        ids = [r.id for r in found if r is not None]
+        enrolments = await customers.enrolments(ids)
+    results = []
+    for lookup, record in zip(lookups, found, strict=True):
+        echo: dict[str, object] = {lookup.field: lookup.value}
+        if record is None:
+            results.append(ItemResult(failure=Failure(Codes.CUSTOMER_NOT_FOUND), echo=echo))
+        else:
+            view = CustomerView(record, enrolments[record.id])
+            results.append(ItemResult(success=Codes.CUSTOMER_RETRIEVED, customer=view, echo=echo))
+    return results

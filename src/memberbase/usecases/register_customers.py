@@ -1,0 +1,196 @@
+"""Registering (or, for a known identifier, updating) a batch of v1.1 customers.
+
+Each item is decided and written inside its own savepoint of one transaction:
+a failing item leaves nothing behind, its siblings commit. A lost race on an
+identifier (the database's unique key fires) rolls the item's savepoint back
+and decides it again, which then takes the update path: never a 500, never
+two customers for one identifier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from memberbase.domain.codes import Codes
+from memberbase.domain.customer import CustomerDraft, CustomerType, Failure, ValidDraft
+from memberbase.domain.loyalty import enrolment_on_registration
+from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.registration import Create, Update, decide, new_profile, updated_profile
+from memberbase.domain.validation import validate_draft
+from memberbase.storage.audit import AuditEntry, AuditRepository
+from memberbase.storage.customers import CustomerRepository
+from memberbase.usecases.results import CustomerView, ItemResult
+from memberbase.usecases.unit_of_work import UnitOfWork
+
+MAX_ATTEMPTS = 5
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    till_code: str
+    request_id: str
+    now: dt.datetime  # aware, UTC
+    user_context: dict[str, str] | None = None
+
+
+class _ItemFailed(Exception):
+    """Raised inside an item's savepoint so that whatever it wrote is rolled back."""
+
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+
+
+def _retryable(error: sa_exc.DBAPIError) -> bool:
+    if isinstance(error, sa_exc.IntegrityError):
+        return True
+    return getattr(error.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
+async def register_customers(
+    engine: AsyncEngine,
+    org: OrgConfig,
+    items: list[CustomerDraft | Failure],
+    context: RequestContext,
+    echoes: list[dict[str, object]],
+) -> list[ItemResult]:
+    results: list[ItemResult] = []
+    async with UnitOfWork(engine) as uow:
+        customers = CustomerRepository(uow.conn, org.id)
+        audit = AuditRepository(uow.conn, org.id)
+        for item, echo in zip(items, echoes, strict=True):
+            result = await _register_item(uow, customers, audit, org, item, context)
+            result.echo = echo
+            results.append(result)
+        registered = [r.customer.record.id for r in results if r.customer is not None]
+        enrolments = await customers.enrolments(registered)
+        for result in results:
+            if result.customer is not None:
+                result.customer.enrolments = enrolments[result.customer.record.id]
+    return results
+
+
+async def _register_item(
+    uow: UnitOfWork,
+    customers: CustomerRepository,
+    audit: AuditRepository,
+    org: OrgConfig,
+    item: CustomerDraft | Failure,
+    context: RequestContext,
+) -> ItemResult:
+    if isinstance(item, Failure):
+        return ItemResult(failure=item)
+    valid = validate_draft(item, org, context.till_code, context.now)
+    if isinstance(valid, Failure):
+        return ItemResult(failure=valid)
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            async with uow.savepoint():
+                return await _write(customers, audit, org, valid, context)
+        except _ItemFailed as failed:
+            return ItemResult(failure=failed.failure)
+        except sa_exc.DBAPIError as error:
+            if not _retryable(error):
+                raise
+    return ItemResult(failure=Failure(Codes.CONCURRENT_ACTIONS))
+
+
+async def _write(
+    customers: CustomerRepository,
+    audit: AuditRepository,
+    org: OrgConfig,
+    valid: ValidDraft,
+    context: RequestContext,
+) -> ItemResult:
+    owners = await customers.find_owners(valid.identifiers)
+    decision = decide(valid, owners, org)
+    if isinstance(decision, Failure):
+        raise _ItemFailed(decision)
+    warnings = [*valid.warnings, *decision.warnings]
+    if isinstance(decision, Create):
+        values = new_profile(valid, decision.identifiers, context.now)
+        customer_id = await customers.add(values)
+        if values["type"] is CustomerType.LOYALTY:
+            await _enrol(customers, org, customer_id, values["registered_on"], context.now)
+        await audit.add(_entry(context, customer_id, "customer.registered", _jsonable(values)))
+        success = Codes.CUSTOMER_REGISTERED
+    else:
+        customer_id = await _apply_update(customers, audit, org, decision, valid, context)
+        success = Codes.CUSTOMER_UPDATED
+    record = await customers.get(customer_id)
+    return ItemResult(success=success, customer=CustomerView(record, []), warnings=warnings)
+
+
+async def _apply_update(
+    customers: CustomerRepository,
+    audit: AuditRepository,
+    org: OrgConfig,
+    decision: Update,
+    valid: ValidDraft,
+    context: RequestContext,
+) -> int:
+    current = decision.customer
+    changes = updated_profile(current, valid, context.now)
+    if isinstance(changes, Failure):
+        raise _ItemFailed(changes)
+    released = [
+        (kind, held)
+        for kind in decision.set_identifiers
+        if (held := current.identifier(kind)) is not None and held != decision.set_identifiers[kind]
+    ]
+    await customers.release(released)
+    fresh = {k: v for k, v in decision.set_identifiers.items() if current.identifier(k) != v}
+    await customers.claim(current.id, fresh)
+    for kind, value in fresh.items():
+        changes[kind.value] = value
+    await customers.update(current.id, changes)
+    if changes.get("type") is CustomerType.LOYALTY:
+        enrolled = (await customers.enrolments([current.id]))[current.id]
+        if not enrolled:
+            await _enrol(customers, org, current.id, current.registered_on, context.now)
+    before = {name: getattr(current, name) for name in changes}
+    diff = {name: {"from": before[name], "to": value} for name, value in changes.items()}
+    await audit.add(_entry(context, current.id, "customer.updated", _jsonable(diff)))
+    return current.id
+
+
+async def _enrol(
+    customers: CustomerRepository,
+    org: OrgConfig,
+    customer_id: int,
+    registered_on: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    enrolment = enrolment_on_registration(org, registered_on)
+    if enrolment is not None:
+        await customers.enrol(customer_id, enrolment, now)
+
+
+def _entry(context: RequestContext, customer_id: int, action: str, changes: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        customer_id=customer_id,
+        action=action,
+        till_code=context.till_code,
+        occurred_at=context.now,
+        changes=changes,
+        user_context=context.user_context,
+        request_id=context.request_id,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value

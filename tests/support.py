@@ -1,0 +1,108 @@
+"""Small typed helpers with fixed defaults that make test data and call the API."""
+
+from __future__ import annotations
+
+import base64
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from memberbase.auth.passwords import wire_secret
+from memberbase.domain.org_config import OrgFile
+from memberbase.storage.database import create_engine
+from memberbase.usecases.load_orgs import LoadReport, load_orgs
+
+PASSWORD = "s3cret-till"
+
+
+@dataclass
+class OrgSpec:
+    org_id: int
+    till: str
+    configs: dict[str, Any] = field(default_factory=dict)
+    base_country: str | None = "IN"
+    supported_countries: list[str] = field(default_factory=lambda: ["SG"])
+    timezone: str = "Asia/Kolkata"
+    extra_tills: list[str] = field(default_factory=list)
+    programs: list[dict[str, Any]] | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        org: dict[str, Any] = {
+            "id": self.org_id,
+            "name": f"Test org {self.org_id}",
+            "base_country": self.base_country,
+            "supported_countries": self.supported_countries,
+            "timezone": self.timezone,
+            "configs": self.configs,
+            "tills": [{"code": c, "password": PASSWORD, "store": f"Store of {c}"} for c in [self.till, *self.extra_tills]],
+            "custom_fields": [{"name": "City_name", "max_length": 100}, {"name": "pincode", "max_length": 20}],
+            "extended_fields": ["gender", "city", "state", "area", "zip", "dob", "age"],
+            "programs": self.programs
+            if self.programs is not None
+            else [
+                {
+                    "id": 469,
+                    "name": "Test Loyalty",
+                    "default": True,
+                    "tiers": [
+                        {"serial": 1, "name": "Base", "description": "Tier 1"},
+                        {"serial": 2, "name": "Bronze", "description": "Tier 2"},
+                    ],
+                }
+            ],
+        }
+        org.update(copy.deepcopy(self.overrides))
+        return org
+
+
+async def load_org(database_url: str, spec: OrgSpec) -> LoadReport:
+    engine = create_engine(database_url)
+    try:
+        return await load_orgs(engine, OrgFile.model_validate({"orgs": [spec.as_dict()]}))
+    finally:
+        await engine.dispose()
+
+
+def basic(till: str, password: str = PASSWORD) -> dict[str, str]:
+    token = base64.b64encode(f"{till}:{wire_secret(password)}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def envelope(*customers: dict[str, Any]) -> dict[str, Any]:
+    return {"root": {"customer": list(customers)}}
+
+
+class Api:
+    """The v1.1 API as a till of one org calls it."""
+
+    def __init__(self, client: httpx.AsyncClient, spec: OrgSpec) -> None:
+        self.client = client
+        self.spec = spec
+        self.auth = basic(spec.till)
+
+    async def add(self, *customers: dict[str, Any], headers: dict[str, str] | None = None, **params: str) -> httpx.Response:
+        return await self.client.post(
+            "/v1.1/customer/add",
+            params={"format": "json", **params},
+            json=envelope(*customers),
+            headers={**self.auth, **(headers or {})},
+        )
+
+    async def add_one(self, customer: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        """The single item of an add response (asserting the request got an answer)."""
+        response = await self.add(customer, **kw)
+        body = response.json()
+        items: list[dict[str, Any]] = body["response"]["customers"]["customer"]
+        assert len(items) == 1, body
+        return items[0]
+
+    async def get(self, **params: str) -> httpx.Response:
+        return await self.client.get("/v1.1/customer/get", params=params, headers=self.auth)
+
+
+def item_code(item: dict[str, Any]) -> str:
+    code: str = item["item_status"]["code"]
+    return code
