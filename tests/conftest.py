@@ -25,7 +25,9 @@ from memberbase.storage import schema
 from memberbase.storage.database import create_engine
 from tests.support import Api, OrgSpec, load_org
 
-POSTGRES_ADMIN_URL = os.environ.get("MEMBERBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "MEMBERBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 TEST_DB = f"memberbase_test_{os.getpid()}"
 
 
@@ -99,4 +101,3 @@ def engine_for(database_url: str) -> Any:
 @pytest.fixture
 def seeds_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "shared" / "seeds"
-

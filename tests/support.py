@@ -37,8 +37,14 @@ class OrgSpec:
             "supported_countries": self.supported_countries,
             "timezone": self.timezone,
             "configs": self.configs,
-            "tills": [{"code": c, "password": PASSWORD, "store": f"Store of {c}"} for c in [self.till, *self.extra_tills]],
-            "custom_fields": [{"name": "City_name", "max_length": 100}, {"name": "pincode", "max_length": 20}],
+            "tills": [
+                {"code": c, "password": PASSWORD, "store": f"Store of {c}"}
+                for c in [self.till, *self.extra_tills]
+            ],
+            "custom_fields": [
+                {"name": "City_name", "max_length": 100},
+                {"name": "pincode", "max_length": 20},
+            ],
             "extended_fields": ["gender", "city", "state", "area", "zip", "dob", "age"],
             "programs": self.programs
             if self.programs is not None
@@ -83,7 +89,9 @@ class Api:
         self.spec = spec
         self.auth = basic(spec.till)
 
-    async def add(self, *customers: dict[str, Any], headers: dict[str, str] | None = None, **params: str) -> httpx.Response:
+    async def add(
+        self, *customers: dict[str, Any], headers: dict[str, str] | None = None, **params: str
+    ) -> httpx.Response:
         return await self.client.post(
             "/v1.1/customer/add",
             params={"format": "json", **params},

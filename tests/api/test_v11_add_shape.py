@@ -81,7 +81,13 @@ async def test_seed_001_example_registers_with_the_documented_shape_and_types(ap
     assert response.status_code == 200
     body = response.json()
     status = body["response"]["status"]
-    assert status == {"success": "true", "code": 200, "message": "Success", "total": "1", "success_count": "1"}
+    assert status == {
+        "success": "true",
+        "code": 200,
+        "message": "Success",
+        "total": "1",
+        "success_count": "1",
+    }
     item = body["response"]["customers"]["customer"][0]
     assert list(item) == SEED_RESPONSE_KEYS
     assert isinstance(item["user_id"], int)
@@ -156,9 +162,17 @@ async def test_seed_000_example_with_number_mobile_and_comm_channels_registers(
         "accountId": "123456",
         "fraud_status": {"status": "Fraud_Suspected"},
         "commChannels": [
-            {"type": "mobile", "value": "9177xx811213", "primary": "true", "verified": "true", "meta": {"residence": "true"}}
+            {
+                "type": "mobile",
+                "value": "9177xx811213",
+                "primary": "true",
+                "verified": "true",
+                "meta": {"residence": "true"},
+            }
         ],
-        "custom_fields": {"field": [{"name": "City_name", "value": "Bangalore"}, {"name": "address", "value": "BTM"}]},
+        "custom_fields": {
+            "field": [{"name": "City_name", "value": "Bangalore"}, {"name": "address", "value": "BTM"}]
+        },
         "extended_fields": {"field": [{"name": "age", "value": "25"}]},
     }
     response = await client.post(

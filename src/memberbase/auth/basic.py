@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+import anyio
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -49,6 +50,9 @@ class BasicAuthenticator:
         self._engine = engine
         self._configs = configs
         self._verified = verified
+        # One slow verification per till at a time: a burst from a till that is not yet
+        # memoised waits for the first check instead of running fifty argon2 hashes.
+        self._verifying: dict[str, anyio.Lock] = {}
 
     async def authenticate(self, header: str | None) -> Principal | None:
         credentials = parse_basic(header)
@@ -61,11 +65,8 @@ class BasicAuthenticator:
             if login is None:
                 await anyio.to_thread.run_sync(verify_slow, DUMMY_HASH, secret)
                 return None
-            if not self._verified.known(till_code, login.password_hash, secret):
-                ok = await anyio.to_thread.run_sync(verify_slow, login.password_hash, secret)
-                if not ok:
-                    return None
-                self._verified.remember(till_code, login.password_hash, secret)
+            if not await self._check(login.code, login.password_hash, secret):
+                return None
             org = self._configs.get(login.org_id, login.org_version)
             if org is None:
                 loaded = await repo.get_config(login.org_id)
@@ -74,3 +75,15 @@ class BasicAuthenticator:
                 version, org = loaded
                 self._configs.put(login.org_id, version, org)
         return Principal(org=org, till_code=till_code)
+
+    async def _check(self, till_code: str, stored_hash: str, secret: str) -> bool:
+        if self._verified.known(till_code, stored_hash, secret):
+            return True
+        lock = self._verifying.setdefault(till_code, anyio.Lock())
+        async with lock:
+            if self._verified.known(till_code, stored_hash, secret):
+                return True
+            ok = await anyio.to_thread.run_sync(verify_slow, stored_hash, secret)
+            if ok:
+                self._verified.remember(till_code, stored_hash, secret)
+            return ok

@@ -257,7 +257,9 @@ class OrgFile(_Frozen):
         if len(set(ids)) != len(ids):
             raise ValueError("org ids must be unique in one file")
         tills = [t.code for o in self.orgs for t in o.tills]
-        missing = [t.code for o in self.orgs for t in o.tills if t.password is None and t.password_md5 is None]
+        missing = [
+            t.code for o in self.orgs for t in o.tills if t.password is None and t.password_md5 is None
+        ]
         if missing:
             raise ValueError(f"tills without password or password_md5: {missing}")
         if len(set(tills)) != len(tills):

@@ -7,6 +7,7 @@ by the org the repository was built with, so another org's rows are unreachable.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from enum import Enum
 from typing import Any
@@ -23,6 +24,11 @@ from memberbase.storage.tables import customers, enrolments, id_counters, identi
 def _utc(value: dt.datetime) -> dt.datetime:
     # SQLite hands timestamps back naive; everything stored is UTC.
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _lock_key(org_id: int, kind: IdentifierType, value: str) -> int:
+    digest = hashlib.blake2b(f"{org_id}\x1f{kind.value}\x1f{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +66,21 @@ class CustomerRepository:
     def __init__(self, conn: AsyncConnection, org_id: int) -> None:
         self._conn = conn
         self._org_id = org_id
+
+    async def lock_identifiers(self, wanted: Iterable[tuple[IdentifierType, str]]) -> None:
+        """Serialise writers of the same identifiers (PostgreSQL; SQLite writers are serial already).
+
+        Locks are taken in one global order (sorted keys, unnest keeps array order),
+        so two transactions can wait for each other but never deadlock on them.
+        """
+        if self._conn.dialect.name != "postgresql":
+            return
+        keys = sorted({_lock_key(self._org_id, kind, value) for kind, value in wanted})
+        if keys:
+            await self._conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+                {"keys": keys},
+            )
 
     async def find_owners(self, wanted: dict[IdentifierType, str]) -> dict[IdentifierType, CustomerRecord]:
         """The customer holding each identifier, in one round trip."""

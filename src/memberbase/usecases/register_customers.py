@@ -1,10 +1,12 @@
 """Registering (or, for a known identifier, updating) a batch of v1.1 customers.
 
 Each item is decided and written inside its own savepoint of one transaction:
-a failing item leaves nothing behind, its siblings commit. A lost race on an
-identifier (the database's unique key fires) rolls the item's savepoint back
-and decides it again, which then takes the update path: never a 500, never
-two customers for one identifier.
+a failing item leaves nothing behind, its siblings commit. On PostgreSQL the
+batch first takes transaction-scoped advisory locks on all its identifiers in
+one global order, so concurrent requests naming the same identifier queue
+instead of deadlocking. A lost race the locks do not cover (the database's
+unique key fires) rolls the item's savepoint back and decides it again, which
+then takes the update path: never a 500, never two customers for one identifier.
 """
 
 from __future__ import annotations
@@ -61,11 +63,16 @@ async def register_customers(
     echoes: list[dict[str, object]],
 ) -> list[ItemResult]:
     results: list[ItemResult] = []
+    checked = [_validate(item, org, context) for item in items]
     async with UnitOfWork(engine) as uow:
         customers = CustomerRepository(uow.conn, org.id)
         audit = AuditRepository(uow.conn, org.id)
-        for item, echo in zip(items, echoes, strict=True):
-            result = await _register_item(uow, customers, audit, org, item, context)
+        # Two batches sharing identifiers would otherwise lock them in different orders.
+        await customers.lock_identifiers(
+            [(k, v) for c in checked if isinstance(c, ValidDraft) for k, v in c.identifiers.items()]
+        )
+        for valid, echo in zip(checked, echoes, strict=True):
+            result = await _register_item(uow, customers, audit, org, valid, context)
             result.echo = echo
             results.append(result)
         registered = [r.customer.record.id for r in results if r.customer is not None]
@@ -76,17 +83,20 @@ async def register_customers(
     return results
 
 
+def _validate(item: CustomerDraft | Failure, org: OrgConfig, context: RequestContext) -> ValidDraft | Failure:
+    if isinstance(item, Failure):
+        return item
+    return validate_draft(item, org, context.till_code, context.now)
+
+
 async def _register_item(
     uow: UnitOfWork,
     customers: CustomerRepository,
     audit: AuditRepository,
     org: OrgConfig,
-    item: CustomerDraft | Failure,
+    valid: ValidDraft | Failure,
     context: RequestContext,
 ) -> ItemResult:
-    if isinstance(item, Failure):
-        return ItemResult(failure=item)
-    valid = validate_draft(item, org, context.till_code, context.now)
     if isinstance(valid, Failure):
         return ItemResult(failure=valid)
     for _ in range(MAX_ATTEMPTS):

@@ -1,0 +1,54 @@
+"""Every registration and update writes an audit row in the same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from memberbase.storage.audit import AuditRepository
+from tests.support import Api
+
+pytestmark = pytest.mark.anyio
+
+USER_CONTEXT = {
+    "USER-CONTEXT-ENTITY-TYPE": "Intouch Admin User",
+    "USER-CONTEXT-ENTITY-ID": "3124587",
+    "USER-CONTEXT-ENTITY-SOURCE": "API",
+    "USER-CONTEXT-ENTITY-SOURCE-ID": "pos-7",
+}
+
+
+async def audit_rows(engine_for: Any, org_id: int, customer_id: int) -> list[Any]:
+    engine = engine_for()
+    try:
+        async with engine.connect() as conn:
+            return await AuditRepository(conn, org_id).for_customer(customer_id)
+    finally:
+        await engine.dispose()
+
+
+async def test_registration_and_update_are_audited_with_who_when_what(api: Api, engine_for: Any) -> None:
+    first = await api.add_one({"mobile": "919876540001", "firstname": "Ann"}, headers=USER_CONTEXT)
+    await api.add_one({"mobile": "919876540001", "firstname": "Anna"})
+    rows = await audit_rows(engine_for, api.spec.org_id, first["user_id"])
+    assert [r.action for r in rows] == ["customer.registered", "customer.updated"]
+    registered, updated = rows
+    assert registered.till_code == api.spec.till
+    assert registered.changes["mobile"] == "919876540001"
+    assert registered.user_context == {
+        "entityType": "Intouch Admin User",
+        "entityId": "3124587",
+        "entitySource": "API",
+        "entitySourceId": "pos-7",
+    }
+    assert len(registered.request_id) == 32
+    assert updated.changes["firstname"] == {"from": "Ann", "to": "Anna"}
+    assert updated.user_context is None
+
+
+async def test_a_failed_item_writes_no_audit_row(api: Api, engine_for: Any) -> None:
+    first = await api.add_one({"mobile": "919876540002"})
+    await api.add_one({"mobile": "919876540002", "type": "NON_LOYALTY"})  # 1046
+    rows = await audit_rows(engine_for, api.spec.org_id, first["user_id"])
+    assert [r.action for r in rows] == ["customer.registered"]

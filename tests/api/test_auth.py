@@ -1,0 +1,87 @@
+"""Every endpoint refuses a missing or wrong credential with 401 in the v1.1 envelope."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+import pytest
+
+from memberbase.auth.passwords import wire_secret
+from tests.support import PASSWORD, Api, OrgSpec, basic, envelope, load_org
+
+pytestmark = pytest.mark.anyio
+
+ENDPOINTS = [("POST", "/v1.1/customer/add"), ("GET", "/v1.1/customer/get?mobile=919876500001")]
+
+
+def _raw_basic(text: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(text.encode()).decode()}
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer abc"},
+        {"Authorization": "Basic not-base64!"},
+        "plain-password",
+        "wrong-password",
+        "unknown-till",
+        "no-colon",
+    ],
+    ids=["none", "bearer", "garbage", "plain-password", "wrong-password", "unknown-till", "no-colon"],
+)
+async def test_unauthenticated_calls_answer_401(api: Api, method: str, path: str, headers: Any) -> None:
+    if headers == "plain-password":
+        headers = _raw_basic(f"{api.spec.till}:{PASSWORD}")  # the md5 is what goes on the wire
+    elif headers == "wrong-password":
+        headers = basic(api.spec.till, "nope")
+    elif headers == "unknown-till":
+        headers = basic("no.such.till")
+    elif headers == "no-colon":
+        headers = _raw_basic(api.spec.till)
+    response = await api.client.request(
+        method, path, headers=headers, json=envelope({"mobile": "919876500001"})
+    )
+    assert response.status_code == 401
+    assert response.json()["response"]["status"]["code"] == 401
+    assert response.json()["response"]["status"]["message"] == "Unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+async def test_uppercase_md5_is_accepted(api: Api) -> None:
+    token = base64.b64encode(f"{api.spec.till}:{wire_secret(PASSWORD).upper()}".encode()).decode()
+    response = await api.client.get(
+        "/v1.1/customer/get?mobile=919876500001", headers={"Authorization": f"Basic {token}"}
+    )
+    assert response.status_code == 500  # authenticated; the customer simply does not exist
+    assert response.json()["response"]["customers"]["customer"][0]["item_status"]["code"] == "1012"
+
+
+async def test_a_changed_password_stops_the_old_one(
+    app_client: tuple[Any, httpx.AsyncClient], database_url: str, org_spec: OrgSpec
+) -> None:
+    await load_org(database_url, org_spec)
+    client = app_client[1]
+    path = "/v1.1/customer/get?mobile=919876500001"
+    assert (await client.get(path, headers=basic(org_spec.till))).status_code != 401
+    org_spec.overrides = {"tills": [{"code": org_spec.till, "password": "changed", "store": "S"}]}
+    await load_org(database_url, org_spec)
+    assert (await client.get(path, headers=basic(org_spec.till))).status_code == 401
+    assert (await client.get(path, headers=basic(org_spec.till, "changed"))).status_code != 401
+
+
+async def test_a_till_removed_from_the_file_can_no_longer_log_in(
+    app_client: tuple[Any, httpx.AsyncClient], database_url: str, org_spec: OrgSpec
+) -> None:
+    org_spec.extra_tills = [f"{org_spec.till}.gone"]
+    await load_org(database_url, org_spec)
+    client = app_client[1]
+    path = "/v1.1/customer/get?mobile=919876500001"
+    assert (await client.get(path, headers=basic(f"{org_spec.till}.gone"))).status_code != 401
+    org_spec.extra_tills = []
+    await load_org(database_url, org_spec)
+    assert (await client.get(path, headers=basic(f"{org_spec.till}.gone"))).status_code == 401
