@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from memberbase.cli.banner import print_banner
 from memberbase.settings import Settings
@@ -45,6 +47,14 @@ DatabaseOpt = Annotated[
 ]
 
 
+def _shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable URL)"
+
+
 def _settings(**overrides: object) -> Settings:
     try:
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -64,8 +74,9 @@ def _prepare(settings: Settings) -> tuple[LoadReport, Path]:
     except (OrgFileError, UnsupportedDatabase) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    except OSError as exc:
-        err.print(f"[red]cannot reach the database {settings.database_url!r}:[/red] {exc}")
+    except (OSError, SQLAlchemyError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        err.print(f"[red]cannot use the database {_shown(settings.database_url)}:[/red] {reason}")
         raise typer.Exit(2) from exc
     return report, path
 
@@ -87,6 +98,7 @@ def serve(
     database_url: DatabaseOpt = None,
     host: Annotated[str | None, typer.Option(help="Interface to listen on. Env: MEMBERBASE_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on. Env: MEMBERBASE_PORT.")] = None,
+    access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
 ) -> None:
     """Migrate the database, load the organisations, and serve the API."""
     import uvicorn
@@ -96,7 +108,9 @@ def serve(
     settings = _settings(config=config, database_url=database_url, host=host, port=port)
     report, path = _prepare(settings)
     print_banner(settings, path, report, demo=settings.config is None)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=access_log
+    )
 
 
 @db_app.command("upgrade")

@@ -11,6 +11,7 @@ then takes the update path: never a 500, never two customers for one identifier.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
@@ -20,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import Codes
-from memberbase.domain.customer import CustomerDraft, CustomerType, Failure, ValidDraft
+from memberbase.domain.customer import CustomerDraft, CustomerRecord, CustomerType, Failure, ValidDraft
 from memberbase.domain.loyalty import enrolment_on_registration
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.registration import Create, Update, decide, new_profile, updated_profile
@@ -129,11 +130,11 @@ async def _write(
         if values["type"] is CustomerType.LOYALTY:
             await _enrol(customers, org, customer_id, values["registered_on"], context.now)
         await audit.add(_entry(context, customer_id, "customer.registered", _jsonable(values)))
+        record = CustomerRecord(id=customer_id, **values)
         success = Codes.CUSTOMER_REGISTERED
     else:
-        customer_id = await _apply_update(customers, audit, org, decision, valid, context)
+        record = await _apply_update(customers, audit, org, decision, valid, context)
         success = Codes.CUSTOMER_UPDATED
-    record = await customers.get(customer_id)
     return ItemResult(success=success, customer=CustomerView(record, []), warnings=warnings)
 
 
@@ -144,7 +145,7 @@ async def _apply_update(
     decision: Update,
     valid: ValidDraft,
     context: RequestContext,
-) -> int:
+) -> CustomerRecord:
     current = decision.customer
     changes = updated_profile(current, valid, context.now)
     if isinstance(changes, Failure):
@@ -167,7 +168,7 @@ async def _apply_update(
     before = {name: getattr(current, name) for name in changes}
     diff = {name: {"from": before[name], "to": value} for name, value in changes.items()}
     await audit.add(_entry(context, current.id, "customer.updated", _jsonable(diff)))
-    return current.id
+    return dataclasses.replace(current, **changes)
 
 
 async def _enrol(

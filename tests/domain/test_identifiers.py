@@ -1,0 +1,95 @@
+"""Identifier normalising: one canonical form per shopper, whatever the till typed."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from memberbase.domain.identifiers import MobileProblem, external_id_fits, normalise_email, normalise_mobile
+from memberbase.domain.org_config import OrgConfig
+
+ORG = OrgConfig.model_validate({"id": 1, "name": "t", "base_country": "IN", "supported_countries": ["SG"]})
+PREFIXING = OrgConfig.model_validate(
+    {
+        "id": 1,
+        "name": "t",
+        "base_country": "IN",
+        "supported_countries": ["SG"],
+        "configs": {"CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED": True},
+    }
+)
+NO_COUNTRY = OrgConfig.model_validate({"id": 1, "name": "t"})
+
+
+def test_mobile_canonical_form_is_country_code_and_national_number() -> None:
+    assert normalise_mobile("+91 98765 32218", ORG).canonical == "919876532218"
+    assert normalise_mobile("919876532218", ORG).canonical == "919876532218"
+    assert normalise_mobile("(+65) 9123-4567", ORG).canonical == "6591234567"
+
+
+def test_mobile_of_a_country_the_org_does_not_serve_is_invalid() -> None:
+    assert normalise_mobile("447911123456", ORG).problem is MobileProblem.INVALID
+
+
+def test_mobile_without_a_base_country_cannot_be_validated() -> None:
+    assert normalise_mobile("919876532218", NO_COUNTRY).problem is MobileProblem.NO_BASE_COUNTRY
+
+
+def test_national_numbers_get_the_base_then_supported_country_code_when_configured() -> None:
+    assert normalise_mobile("9876532218", ORG).canonical is None
+    assert normalise_mobile("9876532218", PREFIXING).canonical == "919876532218"
+    assert normalise_mobile("91234567", PREFIXING).canonical == "6591234567"
+    # An explicit + means the country code was given: never prefix one.
+    assert normalise_mobile("+9876532218", PREFIXING).canonical is None
+
+
+def test_landline_numbers_are_not_mobiles() -> None:
+    assert normalise_mobile("911123456789", ORG).canonical is None  # Delhi landline
+
+
+@given(
+    national=st.from_regex(r"9[0-9]{9}", fullmatch=True),
+    separators=st.lists(st.sampled_from([" ", "-", ""]), min_size=10, max_size=10),
+)
+def test_formatting_never_changes_which_customer_a_mobile_is(national: str, separators: list[str]) -> None:
+    plain = normalise_mobile("91" + national, ORG).canonical
+    spaced = "+91 " + "".join(d + s for d, s in zip(national, separators, strict=True))
+    assert normalise_mobile(spaced, ORG).canonical == plain
+
+
+@given(st.text(min_size=1, max_size=30))
+def test_mobile_normalising_never_raises_and_outputs_only_digits(raw: str) -> None:
+    result = normalise_mobile(raw, PREFIXING)
+    assert (result.canonical is None) != (result.problem is None)
+    if result.canonical is not None:
+        assert result.canonical.isdigit()
+        assert len(result.canonical) <= 20
+
+
+def test_email_is_lower_cased_and_checked_against_the_documented_characters() -> None:
+    assert normalise_email("Tom.Sawyer+x@Example.COM", 100) == "tom.sawyer+x@example.com"
+    assert normalise_email("tom#1@example.com", 100) is None
+    assert normalise_email("tom@example.c0m", 100) is None
+    assert normalise_email("a" * 95 + "@x.com", 100) is None
+
+
+@given(st.emails())
+def test_accepted_emails_are_idempotent(email: str) -> None:
+    once = normalise_email(email, 255)
+    if once is not None:
+        assert normalise_email(once, 255) == once
+
+
+def test_external_id_length_rules() -> None:
+    ranged = OrgConfig.model_validate(
+        {
+            "id": 1,
+            "name": "t",
+            "configs": {"CONF_CLIENT_EXTERNAL_ID_MIN_LENGTH": 8, "CONF_CLIENT_EXTERNAL_ID_MAX_LENGTH": 12},
+        }
+    )
+    assert not external_id_fits("ABC123", ranged)
+    assert external_id_fits("ABC12345", ranged)
+    assert not external_id_fits("ABC1234567890", ranged)
+    assert external_id_fits("A", ORG)  # max 0 means no check
+    assert not external_id_fits("A" * 251, ORG)

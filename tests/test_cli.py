@@ -1,0 +1,113 @@
+"""The `memberbase` command: help, schema, org loading, the serve banner."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from memberbase.cli.banner import demo_curl
+from memberbase.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["serve", "--help"], ["db", "--help"], ["orgs", "load", "--help"]]
+)
+def test_every_command_explains_itself(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_serve_help_names_every_option() -> None:
+    output = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).output
+    for option in ("--config", "--database-url", "--host", "--port"):
+        assert option in output
+
+
+def test_db_check_passes_on_a_fresh_database(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["db", "check", "--database-url", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 0, result.output
+    assert "agree" in result.output
+
+
+def test_orgs_load_reports_created_then_unchanged(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    demo = Path(__file__).resolve().parents[1] / "src" / "memberbase" / "demo.yaml"
+    first = runner.invoke(app, ["orgs", "load", str(demo), "--database-url", url])
+    assert first.exit_code == 0, first.output
+    assert "created [50001]" in first.output
+    second = runner.invoke(app, ["orgs", "load", str(demo), "--database-url", url])
+    assert "unchanged [50001]" in second.output
+
+
+def test_a_bad_org_file_exits_2_with_the_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("orgs:\n  - {id: 1, name: a, base_country: XX}\n")
+    result = runner.invoke(
+        app, ["orgs", "load", str(bad), "--database-url", f"sqlite:///{tmp_path / 'x.db'}"]
+    )
+    assert result.exit_code == 2
+    assert "unknown country" in result.output
+
+
+def test_an_unsupported_database_url_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["orgs", "load", "nope.yaml", "--database-url", "mysql://x/y"])
+    assert result.exit_code == 2
+
+
+def test_the_demo_curl_carries_the_md5_of_the_password() -> None:
+    curl = demo_curl("http://127.0.0.1:8000", "demo.till", "demo123")
+    assert "demo.till:62cc2d8b4bf2d8728120d052163a77df" in curl
+    assert "/v1.1/customer/add?format=json" in curl
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_serve_starts_prints_credentials_and_the_printed_curl_registers(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "MEMBERBASE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memberbase", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("server did not start")
+        auth = ("demo.till", "62cc2d8b4bf2d8728120d052163a77df")
+        body = {"root": {"customer": [{"mobile": "919876532218", "firstname": "Tom"}]}}
+        response = httpx.post(f"http://127.0.0.1:{port}/v1.1/customer/add?format=json", json=body, auth=auth)
+        assert response.status_code == 200
+        assert response.json()["response"]["customers"]["customer"][0]["current_slab"] == "Base"
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+    assert f"http://127.0.0.1:{port}" in output
+    assert "demo.till" in output
+    assert "demo123" in output
+    assert "curl -s -X POST" in output
