@@ -60,6 +60,14 @@ class OrgSpec:
                 }
             ],
         }
+        org["sources"] = [
+            {"source": "INSTORE"},
+            {"source": "WECHAT", "accounts": ["wx-1", "wx-2"]},
+            {"source": "MOBILE_APP", "accounts": ["testmobilepush1"]},
+            {"source": "LINE", "accounts": ["2001914141242"]},
+            {"source": "FACEBOOK", "accounts": ["fb-1"]},
+            {"source": "ECOMMERCE"},
+        ]
         org.update(copy.deepcopy(self.overrides))
         return org
 

@@ -206,3 +206,26 @@ async def test_batch_over_the_limit_fails_with_1060(api: Api) -> None:
     response = await api.add(*[{"mobile": f"9198765{i:05d}"} for i in range(101)])
     assert response.status_code == 400
     assert response.json()["response"]["status"]["code"] == 1060
+
+
+@pytest.mark.parametrize(
+    ("source", "account", "why"),
+    [
+        ("TMALL", "", "not a source of this organisation"),
+        ("WECHAT", "", "needs an accountId"),
+        ("WECHAT", "wx-9", "is not an account of WECHAT"),
+    ],
+)
+async def test_a_source_account_the_org_does_not_have_fails_with_3217(
+    api: Api, source: str, account: str, why: str
+) -> None:
+    item = await api.add_one({"mobile": "919876500040", "source": source, "accountId": account})
+    assert item_code(item) == "3217"
+    assert why in item["item_status"]["message"]
+
+
+async def test_an_account_id_sent_with_instore_is_not_an_account(api: Api) -> None:
+    item = await api.add_one({"mobile": "919876500041", "source": "INSTORE", "accountId": "123456"})
+    assert item_code(item) == "1000"
+    got = (await api.get(mobile="919876500041")).json()["response"]["customers"]["customer"][0]
+    assert got["accountId"] == ""

@@ -16,22 +16,6 @@ class CustomerType(StrEnum):
     NON_LOYALTY = "NON_LOYALTY"
 
 
-# Sources a v1.1 or v2 customer can be registered from (the seeds' list).
-SOURCES = (
-    "INSTORE",
-    "FACEBOOK",
-    "WEB_ENGAGE",
-    "WECHAT",
-    "MARTJACK",
-    "TMALL",
-    "TAOBAO",
-    "JD",
-    "ECOMMERCE",
-    "WEBSITE",
-    "LINE",
-    "MOBILE_APP",
-)
-
 # v1.1 documents fraud statuses NORMAL..INVALID; its own sample sends Fraud_Suspected,
 # so the customer-status names are accepted too. Stored upper-case.
 FRAUD_STATUSES = (
@@ -134,6 +118,8 @@ class CustomerRecord:
     comm_channels: list[dict[str, Any]]
     custom_fields: dict[str, str]
     extended_fields: dict[str, str | int]
+    status_label: str | None = None
+    referral_code: str | None = None
 
     def identifier(self, kind: IdentifierType) -> str | None:
         return {
@@ -145,3 +131,41 @@ class CustomerRecord:
     def identifiers(self) -> dict[IdentifierType, str]:
         found = {kind: self.identifier(kind) for kind in IdentifierType}
         return {kind: value for kind, value in found.items() if value is not None}
+
+
+@dataclass
+class Profile:
+    """One account of a customer in one source (per accountId for multi-account sources)."""
+
+    source: str
+    account_id: str
+    firstname: str
+    lastname: str
+    identifiers: list[dict[str, str]]  # [{"type": "mobile", "value": "91…"}], v2 type names
+    comm_channels: list[dict[str, Any]]
+    fields: dict[str, str]
+    created_at: dt.datetime
+    created_till: str
+
+
+# How the v1.1 identifier columns are named in v2 profiles.
+V2_IDENTIFIER_NAMES = {"mobile": "mobile", "email": "email", "external_id": "externalId"}
+
+
+def registration_profile(record: CustomerRecord) -> Profile:
+    """The profile v1.1 keeps in step with the customer: the source it registered from."""
+    identifiers = [
+        {"type": V2_IDENTIFIER_NAMES[kind.value], "value": value}
+        for kind, value in record.identifiers().items()
+    ]
+    return Profile(
+        source=record.source,
+        account_id=record.account_id,
+        firstname=record.firstname,
+        lastname=record.lastname,
+        identifiers=identifiers,
+        comm_channels=record.comm_channels,
+        fields=record.custom_fields,
+        created_at=record.registered_on,
+        created_till=record.registered_till,
+    )

@@ -17,7 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from memberbase.domain.cards import CardSeries
+from memberbase.domain.customer_status import StatusLabel
 from memberbase.domain.extended_fields import CATALOGUE
+from memberbase.domain.sources import SourceAccounts
 
 
 class IdentifierType(StrEnum):
@@ -164,6 +167,10 @@ class OrgConfig(_Frozen):
     custom_fields: tuple[CustomFieldDef, ...] = ()
     extended_fields: tuple[str, ...] = ()
     programs: tuple[Program, ...] = ()
+    # Without a list, an org has the in-store source only (it has no account ids to offer).
+    sources: tuple[SourceAccounts, ...] = (SourceAccounts(source="INSTORE"),)
+    customer_status_labels: tuple[StatusLabel, ...] = ()
+    card_series: tuple[CardSeries, ...] = ()
 
     @field_validator("base_country", "supported_countries", mode="before")
     @classmethod
@@ -218,6 +225,19 @@ class OrgConfig(_Frozen):
             raise ValueError(f"org {self.id}: programme ids must be unique")
         if sum(p.default for p in self.programs) > 1:
             raise ValueError(f"org {self.id}: at most one programme may be the default")
+        if len({s.source for s in self.sources}) != len(self.sources):
+            raise ValueError(f"org {self.id}: list each source once")
+        for source in self.sources:
+            if source.multi_account and not source.accounts:
+                raise ValueError(f"org {self.id}: {source.source} needs its account ids (accounts: [...])")
+            if not source.multi_account and source.accounts:
+                raise ValueError(f"org {self.id}: {source.source} has a single account; remove its accounts")
+        labels = [s.label.lower() for s in self.customer_status_labels]
+        if len(set(labels)) != len(labels) or sum(s.default for s in self.customer_status_labels) > 1:
+            raise ValueError(f"org {self.id}: status labels must be unique, with at most one default")
+        series = self.card_series
+        if len({c.id for c in series}) != len(series) or len({c.code for c in series}) != len(series):
+            raise ValueError(f"org {self.id}: card series ids and codes must be unique")
         return self
 
     @property
@@ -238,6 +258,32 @@ class OrgConfig(_Frozen):
 
     def till(self, code: str) -> Till | None:
         return next((t for t in self.tills if t.code == code), None)
+
+    def source_problem(self, source: str, account_id: str) -> str | None:
+        """Why `source`/`account_id` is not one of the org's source accounts, or None when it is."""
+        configured = next((s for s in self.sources if s.source == source), None)
+        if configured is None:
+            return f"{source} is not a source of this organisation"
+        if configured.multi_account and account_id not in configured.accounts:
+            if not account_id:
+                return f"{source} needs an accountId"
+            return f"accountId {account_id!r} is not an account of {source} in this organisation"
+        return None
+
+    def status_label(self, label: str) -> StatusLabel | None:
+        return next((s for s in self.customer_status_labels if s.label.lower() == label.lower()), None)
+
+    @property
+    def default_status_label(self) -> StatusLabel | None:
+        return next((s for s in self.customer_status_labels if s.default), None)
+
+    def series(self, series_id: int | None, series_code: str | None) -> CardSeries | None:
+        for candidate in self.card_series:
+            if series_id is not None and candidate.id == series_id:
+                return candidate
+            if series_id is None and series_code is not None and candidate.code == series_code:
+                return candidate
+        return None
 
     @property
     def default_program(self) -> Program | None:

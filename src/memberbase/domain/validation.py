@@ -12,7 +12,6 @@ import datetime as dt
 from memberbase.domain.codes import Codes
 from memberbase.domain.customer import (
     FRAUD_STATUSES,
-    SOURCES,
     CustomerDraft,
     CustomerType,
     Failure,
@@ -27,6 +26,7 @@ from memberbase.domain.identifiers import (
     normalise_mobile,
 )
 from memberbase.domain.org_config import IdentifierType, OrgConfig
+from memberbase.domain.sources import account_of
 
 V11_NAME_MAX = 50
 V11_EMAIL_MAX = 100
@@ -154,8 +154,10 @@ def validate_draft(
         except ValueError:
             return Failure(Codes.ITEM_INPUT_INVALID, "type must be LOYALTY or NON_LOYALTY")
     source = "INSTORE" if _blank(draft.source) else draft.source.strip().upper()  # type: ignore[union-attr]
-    if source not in SOURCES:
-        return Failure(Codes.SOURCE_INVALID, f"{draft.source!r} is not one of {', '.join(SOURCES)}")
+    account_id = account_of(source, draft.account_id)
+    problem_with_source = org.source_problem(source, account_id)
+    if problem_with_source is not None:
+        return Failure(Codes.SOURCE_INVALID, problem_with_source)
     fraud_status: str | None = None
     if not _blank(draft.fraud_status):
         assert draft.fraud_status is not None
@@ -174,7 +176,7 @@ def validate_draft(
         lastname=None if draft.lastname is None else draft.lastname.strip(),
         type=customer_type,
         source=source,
-        account_id=(draft.account_id or "").strip(),
+        account_id=account_id,
         registered_on=registered_on,
         updated_on=_to_utc(draft.updated_on, org),
         registered_till=tills[0],

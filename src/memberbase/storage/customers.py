@@ -15,10 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from memberbase.domain.customer import CustomerRecord, CustomerType
+from memberbase.domain.customer import CustomerRecord, CustomerType, Profile
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType
-from memberbase.storage.tables import customers, enrolments, id_counters, identifiers
+from memberbase.storage.tables import customers, enrolments, id_counters, identifiers, profiles
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -29,6 +29,22 @@ def _utc(value: dt.datetime) -> dt.datetime:
 def _lock_key(org_id: int, kind: IdentifierType, value: str) -> int:
     digest = hashlib.blake2b(f"{org_id}\x1f{kind.value}\x1f{value}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def _profile_row(org_id: int, customer_id: int, profile: Profile) -> dict[str, Any]:
+    return {
+        "org_id": org_id,
+        "customer_id": customer_id,
+        "source": profile.source,
+        "account_id": profile.account_id,
+        "firstname": profile.firstname,
+        "lastname": profile.lastname,
+        "identifiers": profile.identifiers,
+        "comm_channels": profile.comm_channels,
+        "fields": profile.fields,
+        "created_at": profile.created_at,
+        "created_till": profile.created_till,
+    }
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
@@ -56,6 +72,8 @@ def _record(row: sa.Row[Any]) -> CustomerRecord:
         comm_channels=list(m["comm_channels"] or []),
         custom_fields=dict(m["custom_fields"] or {}),
         extended_fields=dict(m["extended_fields"] or {}),
+        status_label=m["status_label"],
+        referral_code=m["referral_code"],
     )
 
 
@@ -175,6 +193,51 @@ class CustomerRepository:
             .where(customers.c.org_id == self._org_id, customers.c.id == customer_id)
             .values(_plain(values))
         )
+
+    async def add_profile(self, customer_id: int, profile: Profile) -> None:
+        await self._conn.execute(profiles.insert().values(_profile_row(self._org_id, customer_id, profile)))
+
+    async def keep_profile(self, customer_id: int, profile: Profile) -> None:
+        """Bring the profile of `profile.source`/`account_id` in step (v1.1 updates); create it if missing."""
+        row = _profile_row(self._org_id, customer_id, profile)
+        changed = {k: row[k] for k in ("firstname", "lastname", "identifiers", "comm_channels", "fields")}
+        result = await self._conn.execute(
+            profiles.update()
+            .where(
+                profiles.c.org_id == self._org_id,
+                profiles.c.customer_id == customer_id,
+                profiles.c.source == profile.source,
+                profiles.c.account_id == profile.account_id,
+            )
+            .values(changed)
+        )
+        if result.rowcount == 0:
+            await self._conn.execute(profiles.insert().values(row))
+
+    async def profiles(self, customer_ids: list[int]) -> dict[int, list[Profile]]:
+        if not customer_ids:
+            return {}
+        query = (
+            sa.select(profiles)
+            .where(profiles.c.org_id == self._org_id, profiles.c.customer_id.in_(customer_ids))
+            .order_by(profiles.c.customer_id, profiles.c.created_at, profiles.c.source, profiles.c.account_id)
+        )
+        found: dict[int, list[Profile]] = {cid: [] for cid in customer_ids}
+        for r in (await self._conn.execute(query)).all():
+            found[r.customer_id].append(
+                Profile(
+                    source=r.source,
+                    account_id=r.account_id,
+                    firstname=r.firstname,
+                    lastname=r.lastname,
+                    identifiers=list(r.identifiers),
+                    comm_channels=list(r.comm_channels),
+                    fields=dict(r.fields),
+                    created_at=_utc(r.created_at),
+                    created_till=r.created_till,
+                )
+            )
+        return found
 
     async def enrolments(self, customer_ids: list[int]) -> dict[int, list[Enrolment]]:
         if not customer_ids:

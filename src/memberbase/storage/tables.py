@@ -71,6 +71,50 @@ customers = sa.Table(
     sa.Column("comm_channels", Json, nullable=False),
     sa.Column("custom_fields", Json, nullable=False),
     sa.Column("extended_fields", Json, nullable=False),
+    sa.Column("status_label", sa.String(100)),
+    sa.Column("referral_code", sa.String(100)),
+)
+
+# One account of a customer in one source (and, for multi-account sources, one accountId).
+profiles = sa.Table(
+    "profiles",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, primary_key=True),
+    sa.Column("source", sa.String(32), primary_key=True),
+    sa.Column("account_id", sa.String(100), primary_key=True),
+    sa.Column("firstname", sa.String(100), nullable=False),
+    sa.Column("lastname", sa.String(100), nullable=False),
+    sa.Column("identifiers", Json, nullable=False),
+    sa.Column("comm_channels", Json, nullable=False),
+    sa.Column("fields", Json, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_till", sa.String(50), nullable=False),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+)
+
+cards = sa.Table(
+    "cards",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("card_number", sa.String(50), primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("series_id", sa.BigInteger, nullable=False),
+    sa.Column("status_label", sa.String(100), nullable=False),
+    sa.Column("extended_fields", Json, nullable=False),
+    sa.Column("custom_fields", Json, nullable=False),
+    sa.Column("issued_at", Timestamp, nullable=False),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    sa.Index("ix_cards_org_id_customer_id", "org_id", "customer_id"),
+)
+
+# The next sequence number of each generating card series (a row lock serialises issuers).
+card_sequences = sa.Table(
+    "card_sequences",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("series_id", sa.BigInteger, primary_key=True),
+    sa.Column("next_value", sa.BigInteger, nullable=False),
 )
 
 # Which customer of the org holds an identifier value. The primary key is the

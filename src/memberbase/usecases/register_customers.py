@@ -21,7 +21,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import Codes
-from memberbase.domain.customer import CustomerDraft, CustomerRecord, CustomerType, Failure, ValidDraft
+from memberbase.domain.customer import (
+    CustomerDraft,
+    CustomerRecord,
+    CustomerType,
+    Failure,
+    ValidDraft,
+    registration_profile,
+)
 from memberbase.domain.loyalty import enrolment_on_registration
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.registration import Create, Update, decide, new_profile, updated_profile
@@ -131,9 +138,11 @@ async def _write(
             await _enrol(customers, org, customer_id, values["registered_on"], context.now)
         await audit.add(_entry(context, customer_id, "customer.registered", _jsonable(values)))
         record = CustomerRecord(id=customer_id, **values)
+        await customers.add_profile(customer_id, registration_profile(record))
         success = Codes.CUSTOMER_REGISTERED
     else:
         record = await _apply_update(customers, audit, org, decision, valid, context)
+        await customers.keep_profile(record.id, registration_profile(record))
         success = Codes.CUSTOMER_UPDATED
     return ItemResult(success=success, customer=CustomerView(record, []), warnings=warnings)
 
