@@ -24,16 +24,29 @@ def test_0002_gives_existing_customers_their_registration_profile(tmp_path: Path
             ),
             {"now": now},
         )
-        conn.execute(
-            sa.text(
-                "INSERT INTO customers (org_id, id, firstname, lastname, mobile, email, external_id, type, source,"
-                " account_id, fraud_status, registered_on, updated_on, registered_till, associated_with,"
-                " comm_channels, custom_fields, extended_fields) VALUES (1, 7, 'Ann', 'Lee', '919876500001',"
-                " 'ann@example.com', NULL, 'LOYALTY', 'INSTORE', '', 'NONE', :now, :now, 't1', NULL, '[]',"
-                " '{\"City_name\": \"Pune\"}', '{}')"
-            ),
-            {"now": now},
-        )
+        old_customer = {
+            "org_id": 1,
+            "id": 7,
+            "firstname": "Ann",
+            "lastname": "Lee",
+            "mobile": "919876500001",
+            "email": "ann@example.com",
+            "external_id": None,
+            "type": "LOYALTY",
+            "source": "INSTORE",
+            "account_id": "",
+            "fraud_status": "NONE",
+            "registered_on": now,
+            "updated_on": now,
+            "registered_till": "t1",
+            "associated_with": None,
+            "comm_channels": [],
+            "custom_fields": {"City_name": "Pune"},
+            "extended_fields": {},
+        }
+        json_columns = ("comm_channels", "custom_fields", "extended_fields")
+        columns = [sa.column(k, sa.JSON() if k in json_columns else None) for k in old_customer]
+        conn.execute(sa.table("customers", *columns).insert().values(old_customer))
     command.upgrade(config, "head")
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT * FROM profiles")).mappings().one()
