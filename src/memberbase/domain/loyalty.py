@@ -23,6 +23,7 @@ class Enrolment:
     tier_expires_on: dt.datetime  # aware, UTC
     loyalty_points: int = 0
     lifetime_points: int = 0
+    points_expire_on: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _lock_key(org_id: int, kind: IdentifierType, value: str) -> int:
-    digest = hashlib.blake2b(f"{org_id}\x1f{kind.value}\x1f{value}".encode(), digest_size=8).digest()
+def _lock_key(org_id: int, claim_type: str, value: str) -> int:
+    digest = hashlib.blake2b(f"{org_id}\x1f{claim_type}\x1f{value}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -85,7 +85,7 @@ class CustomerRepository:
         self._conn = conn
         self._org_id = org_id
 
-    async def lock_identifiers(self, wanted: Iterable[tuple[IdentifierType, str]]) -> None:
+    async def lock_identifiers(self, wanted: Iterable[tuple[str, str]]) -> None:
         """Serialise writers of the same identifiers (PostgreSQL; SQLite writers are serial already).
 
         Locks are taken in one global order (sorted keys, unnest keeps array order),
@@ -93,7 +93,7 @@ class CustomerRepository:
         """
         if self._conn.dialect.name != "postgresql":
             return
-        keys = sorted({_lock_key(self._org_id, kind, value) for kind, value in wanted})
+        keys = sorted({_lock_key(self._org_id, claim_type, value) for claim_type, value in wanted})
         if keys:
             await self._conn.execute(
                 sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
@@ -135,11 +135,7 @@ class CustomerRepository:
         return found
 
     async def add(self, values: dict[str, Any]) -> int:
-        """Insert a customer and claim its identifiers; returns the new id.
-
-        A lost race on an identifier surfaces as IntegrityError from the claim
-        insert; the caller's savepoint undoes the customer row with it.
-        """
+        """Insert a customer row; returns the new id. The caller claims its identifiers."""
         row = {**_plain(values), "org_id": self._org_id}
         if self._conn.dialect.name == "sqlite":
             row["id"] = await self._next_sqlite_id()
@@ -148,8 +144,6 @@ class CustomerRepository:
         else:
             result = await self._conn.execute(customers.insert().values(row).returning(customers.c.id))
             new_id = int(result.scalar_one())
-        claims = {kind: values[kind.value] for kind in IdentifierType if values.get(kind.value) is not None}
-        await self.claim(new_id, claims)
         return new_id
 
     async def _next_sqlite_id(self) -> int:
@@ -165,22 +159,47 @@ class CustomerRepository:
             return 1
         return int(value) - 1
 
-    async def claim(self, customer_id: int, claims: dict[IdentifierType, str]) -> None:
-        if not claims:
-            return
+    async def claim(self, customer_id: int, claims: Iterable[tuple[str, str]]) -> None:
+        """Record that these (type, value) identifiers are the customer's.
+
+        A lost race surfaces as IntegrityError; the caller's savepoint undoes the item.
+        """
         # A stable order keeps two concurrent claimers from deadlocking each other.
         rows = [
-            {"org_id": self._org_id, "type": k.value, "value": v, "customer_id": customer_id}
-            for k, v in sorted(claims.items(), key=lambda kv: kv[0].value)
+            {"org_id": self._org_id, "type": t, "value": v, "customer_id": customer_id}
+            for t, v in sorted(set(claims))
         ]
-        await self._conn.execute(identifiers.insert(), rows)
+        if rows:
+            await self._conn.execute(identifiers.insert(), rows)
 
-    async def release(self, kinds_values: Iterable[tuple[IdentifierType, str]]) -> None:
-        for kind, value in kinds_values:
+    async def claim_holders(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        pairs = sorted(set(wanted))
+        if not pairs:
+            return {}
+        match = sa.or_(*(sa.and_(identifiers.c.type == t, identifiers.c.value == v) for t, v in pairs))
+        query = sa.select(identifiers.c.type, identifiers.c.value, identifiers.c.customer_id).where(
+            identifiers.c.org_id == self._org_id, match
+        )
+        return {(r.type, r.value): r.customer_id for r in (await self._conn.execute(query)).all()}
+
+    async def accounts(self, customer_ids: Iterable[int]) -> dict[int, frozenset[tuple[str, str]]]:
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return {}
+        query = sa.select(profiles.c.customer_id, profiles.c.source, profiles.c.account_id).where(
+            profiles.c.org_id == self._org_id, profiles.c.customer_id.in_(ids)
+        )
+        found: dict[int, set[tuple[str, str]]] = {i: set() for i in ids}
+        for r in (await self._conn.execute(query)).all():
+            found[r.customer_id].add((r.source, r.account_id))
+        return {i: frozenset(a) for i, a in found.items()}
+
+    async def release(self, claims: Iterable[tuple[str, str]]) -> None:
+        for claim_type, value in claims:
             await self._conn.execute(
                 identifiers.delete().where(
                     identifiers.c.org_id == self._org_id,
-                    identifiers.c.type == kind.value,
+                    identifiers.c.type == claim_type,
                     identifiers.c.value == value,
                 )
             )
@@ -256,6 +275,7 @@ class CustomerRepository:
                     tier_expires_on=_utc(row.tier_expires_on),
                     loyalty_points=row.loyalty_points,
                     lifetime_points=row.lifetime_points,
+                    points_expire_on=None if row.points_expire_on is None else _utc(row.points_expire_on),
                 )
             )
         return found
@@ -270,6 +290,7 @@ class CustomerRepository:
                 tier_expires_on=enrolment.tier_expires_on,
                 loyalty_points=enrolment.loyalty_points,
                 lifetime_points=enrolment.lifetime_points,
+                points_expire_on=enrolment.points_expire_on,
                 enrolled_at=now,
             )
         )

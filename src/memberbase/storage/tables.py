@@ -140,6 +140,7 @@ enrolments = sa.Table(
     sa.Column("tier_expires_on", Timestamp, nullable=False),
     sa.Column("loyalty_points", sa.BigInteger, nullable=False),
     sa.Column("lifetime_points", sa.BigInteger, nullable=False),
+    sa.Column("points_expire_on", Timestamp),
     sa.Column("enrolled_at", Timestamp, nullable=False),
     sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
 )

@@ -77,7 +77,7 @@ async def register_customers(
         audit = AuditRepository(uow.conn, org.id)
         # Two batches sharing identifiers would otherwise lock them in different orders.
         await customers.lock_identifiers(
-            [(k, v) for c in checked if isinstance(c, ValidDraft) for k, v in c.identifiers.items()]
+            [(k.value, v) for c in checked if isinstance(c, ValidDraft) for k, v in c.identifiers.items()]
         )
         for valid, echo in zip(checked, echoes, strict=True):
             result = await _register_item(uow, customers, audit, org, valid, context)
@@ -134,6 +134,7 @@ async def _write(
     if isinstance(decision, Create):
         values = new_profile(valid, decision.identifiers, context.now)
         customer_id = await customers.add(values)
+        await customers.claim(customer_id, [(k.value, v) for k, v in decision.identifiers.items()])
         if values["type"] is CustomerType.LOYALTY:
             await _enrol(customers, org, customer_id, values["registered_on"], context.now)
         await audit.add(_entry(context, customer_id, "customer.registered", _jsonable(values)))
@@ -164,9 +165,9 @@ async def _apply_update(
         for kind in decision.set_identifiers
         if (held := current.identifier(kind)) is not None and held != decision.set_identifiers[kind]
     ]
-    await customers.release(released)
+    await customers.release([(k.value, v) for k, v in released])
     fresh = {k: v for k, v in decision.set_identifiers.items() if current.identifier(k) != v}
-    await customers.claim(current.id, fresh)
+    await customers.claim(current.id, [(k.value, v) for k, v in fresh.items()])
     for kind, value in fresh.items():
         changes[kind.value] = value
     await customers.update(current.id, changes)

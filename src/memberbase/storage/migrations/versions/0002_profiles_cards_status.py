@@ -1,4 +1,4 @@
-"""Source profiles, cards, card sequences, customer status label and referral code.
+"""Source profiles, cards, card sequences, status label, referral code, points expiry.
 
 Existing customers get the profile of the source they were registered from.
 
@@ -27,6 +27,8 @@ def upgrade() -> None:
     with op.batch_alter_table("customers") as batch:
         batch.add_column(sa.Column("status_label", sa.String(100), nullable=True))
         batch.add_column(sa.Column("referral_code", sa.String(100), nullable=True))
+    with op.batch_alter_table("enrolments") as batch:
+        batch.add_column(sa.Column("points_expire_on", sa.DateTime(timezone=True), nullable=True))
     profiles = op.create_table(
         "profiles",
         sa.Column("org_id", sa.BigInteger(), nullable=False),
@@ -121,6 +123,8 @@ def downgrade() -> None:
         batch.drop_index("ix_cards_org_id_customer_id")
     op.drop_table("cards")
     op.drop_table("profiles")
+    with op.batch_alter_table("enrolments") as batch:
+        batch.drop_column("points_expire_on")
     with op.batch_alter_table("customers") as batch:
         batch.drop_column("referral_code")
         batch.drop_column("status_label")

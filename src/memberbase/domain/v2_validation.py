@@ -1,0 +1,275 @@
+"""Checking a v2 registration against the org: sources, identifiers, cards, enrolments, labels.
+
+Where v1.1 refuses, v2 is lenient in the documented places: names are trimmed and
+cut at 100 characters, an invalid *secondary* mobile or email is dropped with a
+warning (8056/8055), and empty extended-field values are ignored. An invalid
+*primary* identifier, a source account the org does not have, and anything the
+org has not configured (programme, tier, card series, status label) are errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from memberbase.domain.codes import V2Codes
+from memberbase.domain.customer import CustomerType, Failure, Warning_
+from memberbase.domain.extended_fields import CATALOGUE, ExtendedFieldError, parse_value
+from memberbase.domain.identifiers import MobileProblem, external_id_fits, normalise_email, normalise_mobile
+from memberbase.domain.loyalty import Enrolment, tier_expiry
+from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.sources import MULTI_ACCOUNT_SOURCES, SOURCES, account_of
+from memberbase.domain.v2_request import (
+    CARD_TYPES,
+    CLAIM_TYPES,
+    OTHER_IDENTIFIER_MAX,
+    CardRequest,
+    EnrolmentIn,
+    IdentifierIn,
+    ProfileIn,
+    V2Draft,
+    ValidProfile,
+    ValidV2,
+)
+
+NAME_MAX = 100
+EMAIL_MAX = 255
+
+
+class _Refused(Exception):
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+
+
+def _refuse(code: Any, detail: str | None = None, *args: object) -> _Refused:
+    return _Refused(Failure(code, detail, args))
+
+
+def _name(value: str | None) -> str:
+    return (value or "").strip()[:NAME_MAX]
+
+
+def _empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "null"))
+
+
+def _source(profile: ProfileIn, org: OrgConfig) -> tuple[str, str]:
+    if _empty(profile.source):
+        raise _refuse(V2Codes.NO_SOURCE)
+    source = str(profile.source).strip().upper()
+    if source not in SOURCES:
+        raise _refuse(V2Codes.SOURCE_INVALID, f"{profile.source!r} is not one of {', '.join(SOURCES)}")
+    if source in MULTI_ACCOUNT_SOURCES and _empty(profile.account_id):
+        raise _refuse(V2Codes.ACCOUNT_ID_MISSING, f"{source} has several accounts: pass accountId")
+    account = account_of(source, profile.account_id)
+    problem = org.source_problem(source, account)
+    if problem is not None:
+        raise _refuse(V2Codes.SOURCE_INVALID, problem)
+    return source, account
+
+
+def _identifier(item: IdentifierIn, org: OrgConfig, warnings: list[Warning_]) -> tuple[str, str, str] | None:
+    """(claim type, canonical value, wire type), or None when a secondary was dropped."""
+    if item.type not in CLAIM_TYPES:
+        known = ", ".join([*CLAIM_TYPES, "cardnumber"])
+        raise _refuse(V2Codes.NO_VALID_IDENTIFIER, f"unknown identifier type {item.type!r}; known: {known}")
+    claim = CLAIM_TYPES[item.type]
+    raw = (item.value or "").strip()
+    primary = org.configs.primary_key.value == claim
+    if raw == "":
+        return None
+    if claim == "mobile":
+        result = normalise_mobile(raw, org)
+        if result.problem is MobileProblem.NO_BASE_COUNTRY:
+            raise _refuse(V2Codes.MOBILE_COUNTRY_NOT_CONFIGURED, "the organisation has no base country")
+        if result.canonical is None:
+            if primary:
+                raise _refuse(V2Codes.INVALID_PRIMARY_ID, None, raw)
+            warnings.append(Warning_(V2Codes.INVALID_MOBILE_DROPPED))
+            return None
+        return claim, result.canonical, item.type
+    if claim == "email":
+        email = normalise_email(raw, EMAIL_MAX)
+        if email is None:
+            if primary:
+                raise _refuse(V2Codes.INVALID_PRIMARY_ID, None, raw)
+            warnings.append(Warning_(V2Codes.INVALID_EMAIL_DROPPED))
+            return None
+        return claim, email, item.type
+    if claim == "external_id":
+        if not external_id_fits(raw, org):
+            raise _refuse(V2Codes.EXTERNAL_ID_INVALID, "outside the organisation's external id length rules")
+        return claim, raw, item.type
+    if len(raw) > OTHER_IDENTIFIER_MAX:
+        raise _refuse(V2Codes.NO_VALID_IDENTIFIER, f"{item.type} is longer than {OTHER_IDENTIFIER_MAX}")
+    return claim, raw, item.type
+
+
+def _card(item: IdentifierIn, org: OrgConfig) -> CardRequest:
+    series = org.series(item.series_id, item.series_code)
+    if series is None:
+        wanted = item.series_id if item.series_id is not None else item.series_code
+        raise _refuse(V2Codes.CARD_SERIES_UNKNOWN, f"no card series {wanted!r}; pass seriesId or seriesCode")
+    label = series.label(item.status_label)
+    if label is None:
+        raise _refuse(
+            V2Codes.CARD_STATUS_NOT_ALLOWED,
+            f"{item.status_label!r} is not one of {', '.join(series.status_labels)}",
+        )
+    number = (item.value or "").strip() or None
+    if number is None and not series.generate:
+        raise _refuse(V2Codes.CARD_NUMBER_INVALID, f"series {series.id} does not generate numbers: pass one")
+    if number is not None and not series.accepts(number):
+        raise _refuse(
+            V2Codes.CARD_NUMBER_INVALID,
+            f"series {series.id} takes {series.number_length} characters starting {series.prefix!r}",
+        )
+    return CardRequest(series, number, label, dict(item.extended_fields), dict(item.custom_fields))
+
+
+def _fields(values: dict[str, Any], org: OrgConfig, warnings: list[Warning_]) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for name, value in values.items():
+        if _empty(value):
+            continue
+        definition = org.custom_field(name)
+        text = str(value)
+        if definition is None or len(text) > definition.max_length or isinstance(value, dict | list):
+            if not any(w.code is V2Codes.CUSTOM_FIELD_INVALID for w in warnings):
+                warnings.append(Warning_(V2Codes.CUSTOM_FIELD_INVALID))
+            continue
+        kept[definition.name] = text
+    return kept
+
+
+def _extended(values: dict[str, Any], org: OrgConfig) -> dict[str, str | int]:
+    parsed: dict[str, str | int] = {}
+    for name, raw in values.items():
+        if _empty(raw):
+            continue  # CONF_REJECT_EMPTY_OR_NULL_EF_VALUES, on by default: empty values are ignored
+        definition = CATALOGUE.get(name)
+        if definition is None or name not in org.extended_fields:
+            enabled = ", ".join(org.extended_fields) or "none"
+            raise _refuse(V2Codes.EXTENDED_FIELD_INVALID, f"{name!r} is not enabled (enabled: {enabled})")
+        try:
+            parsed[name] = parse_value(definition, raw)
+        except ExtendedFieldError as exc:
+            raise _refuse(V2Codes.EXTENDED_FIELD_INVALID, str(exc)) from exc
+    return parsed
+
+
+def _enrolments(
+    asked: list[EnrolmentIn], org: OrgConfig, loyalty: bool, registered_on: dt.datetime
+) -> tuple[list[Enrolment], dict[int, dt.datetime | None]]:
+    if not loyalty:
+        return [], {}
+    if not asked:
+        program = org.default_program
+        if program is None:
+            return [], {}
+        return [Enrolment(program.id, program.lowest_tier.serial, tier_expiry(registered_on, org))], {}
+    enrolments: list[Enrolment] = []
+    points_expiry: dict[int, dt.datetime | None] = {}
+    for e in asked:
+        program = next((p for p in org.programs if p.id == e.program_id), None)
+        if program is None:
+            raise _refuse(V2Codes.PROGRAM_UNKNOWN, f"programId {e.program_id}")
+        serial = e.tier_number if e.tier_number is not None else program.lowest_tier.serial
+        if program.tier(serial) is None:
+            raise _refuse(V2Codes.TIER_UNKNOWN, f"tierNumber {serial} of programId {program.id}")
+        if e.loyalty_points < 0:
+            raise _refuse(V2Codes.INPUT_INVALID, "loyaltyPoints must not be negative")
+        points = round(e.loyalty_points)
+        expires = e.tier_expiry or tier_expiry(registered_on, org)
+        enrolments.append(Enrolment(program.id, serial, expires, points, points))
+        points_expiry[program.id] = e.points_expiry
+    if len({e.program_id for e in enrolments}) != len(enrolments):
+        raise _refuse(V2Codes.INPUT_INVALID, "each programId may be enrolled once")
+    return enrolments, points_expiry
+
+
+def _status_label(wanted: str | None, org: OrgConfig, warnings: list[Warning_]) -> str | None:
+    if not _empty(wanted):
+        assert wanted is not None
+        label = org.status_label(wanted.strip())
+        if label is None:
+            known = ", ".join(s.label for s in org.customer_status_labels) or "none configured"
+            raise _refuse(V2Codes.STATUS_LABEL_INVALID, f"{wanted!r} (labels: {known})")
+        return label.label
+    default = org.default_status_label
+    if default is None:
+        warnings.append(Warning_(V2Codes.DEFAULT_STATUS_LABEL_NOT_SET))
+        return None
+    return default.label
+
+
+def validate_v2(draft: V2Draft, org: OrgConfig, now: dt.datetime) -> ValidV2 | Failure:
+    try:
+        return _validate(draft, org, now)
+    except _Refused as refused:
+        return refused.failure
+
+
+def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime) -> ValidV2:
+    if not draft.profiles:
+        raise _refuse(V2Codes.CUSTOMER_DETAILS_MISSING, "profiles must hold at least one profile")
+    warnings: list[Warning_] = []
+    profiles: list[ValidProfile] = []
+    cards: list[CardRequest] = []
+    for given in draft.profiles:
+        source, account = _source(given, org)
+        claims: list[tuple[str, str]] = []
+        wire: list[dict[str, str]] = []
+        for item in given.identifiers:
+            if item.type in CARD_TYPES:
+                cards.append(_card(item, org))
+                continue
+            found = _identifier(item, org, warnings)
+            if found is not None and (found[0], found[1]) not in claims:
+                claims.append((found[0], found[1]))
+                wire.append({"type": found[2], "value": found[1]})
+        profiles.append(
+            ValidProfile(
+                source=source,
+                account_id=account,
+                firstname=_name(given.firstname),
+                lastname=_name(given.lastname),
+                claims=claims,
+                wire_identifiers=wire,
+                comm_channels=given.comm_channels,
+                fields=_fields(given.fields, org, warnings),
+            )
+        )
+    if len({(p.source, p.account_id) for p in profiles}) != len(profiles):
+        raise _refuse(V2Codes.INPUT_INVALID, "two profiles name the same source account")
+    if not any(p.claims for p in profiles) and not cards:
+        raise _refuse(V2Codes.NO_VALID_IDENTIFIER)
+    if draft.create_date is not None and draft.create_date > now + dt.timedelta(days=1):
+        raise _refuse(V2Codes.INVALID_REGISTRATION_DATE, "createDate is in the future")
+    limit = org.configs.min_registration_date
+    if draft.create_date is not None and limit and draft.create_date.astimezone(org.zone).date() < limit:
+        raise _refuse(V2Codes.INVALID_REGISTRATION_DATE, f"createDate is before {limit}")
+    loyalty = (draft.loyalty_type or "loyalty").strip().lower()
+    if loyalty not in ("loyalty", "non_loyalty"):
+        raise _refuse(V2Codes.INPUT_INVALID, "loyaltyInfo.loyaltyType must be loyalty or non_loyalty")
+    associated = None if _empty(draft.associated_with) else (draft.associated_with or "").strip()
+    if associated is not None and org.till(associated) is None:
+        warnings.append(Warning_(V2Codes.ASSOCIATED_WITH_INVALID))
+        associated = None
+    registered_on = draft.create_date or now
+    enrolments, points_expiry = _enrolments(draft.enrolments, org, loyalty == "loyalty", registered_on)
+    extended = _extended(draft.extended_fields, org)
+    status_label = _status_label(draft.status_label, org, warnings)
+    return ValidV2(
+        profiles=profiles,
+        cards=cards,
+        loyalty_type=CustomerType.LOYALTY if loyalty == "loyalty" else CustomerType.NON_LOYALTY,
+        associated_with=associated,
+        create_date=draft.create_date,
+        extended_fields=extended,
+        enrolments=enrolments,
+        points_expiry=points_expiry,
+        referral_code=None if _empty(draft.referral_code) else (draft.referral_code or "").strip(),
+        status_label=status_label,
+        warnings=warnings,
+    )
