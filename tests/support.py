@@ -118,6 +118,63 @@ class Api:
     async def get(self, **params: str) -> httpx.Response:
         return await self.client.get("/v1.1/customer/get", params=params, headers=self.auth)
 
+    async def v2_add(
+        self, body: dict[str, Any], headers: dict[str, str] | None = None, **params: str
+    ) -> httpx.Response:
+        return await self.client.post(
+            "/v2/customers", json=body, params=params, headers={**self.auth, **(headers or {})}
+        )
+
+    async def v2_get(self, path: str, **params: str) -> httpx.Response:
+        return await self.client.get(path, params=params, headers=self.auth)
+
+
+# An org configured for every v2 seed sample: their sources, accounts, fields, card series, labels.
+V2_SEED_ORG: dict[str, Any] = {
+    "custom_fields": [
+        {"name": n, "max_length": 100}
+        for n in (
+            "City_name",
+            "pincode",
+            "employee",
+            "dateofbirth",
+            "kanjifirstname",
+            "kanjilastname",
+            "email2",
+            "mobile2",
+            "fax",
+            "customer_address",
+            "gender",
+            "city",
+        )
+    ],
+    "extended_fields": [
+        "gender",
+        "city",
+        "state",
+        "area",
+        "zip",
+        "dob",
+        "age",
+        "country_of_residence",
+        "acquisition_channel",
+        "preferred_language",
+    ],
+    "card_series": [
+        {
+            "id": 73,
+            "code": "GOLDPHY98",
+            "number_length": 8,
+            "status_labels": ["ACTIVE", "INACTIVE", "EXPIRED"],
+        },
+        {"id": 74, "code": "GEN", "number_length": 10, "prefix": "77", "generate": True},
+    ],
+    "customer_status_labels": [
+        {"label": "active-1", "status": "Active"},
+        {"label": "suspended-1", "status": "Suspended"},
+    ],
+}
+
 
 def item_code(item: dict[str, Any]) -> str:
     code: str = item["item_status"]["code"]

@@ -21,6 +21,8 @@ from memberbase.http.request_context import RequestIdMiddleware, request_id
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v1_1 import routes as v1_1_routes
 from memberbase.http.v1_1.render import error_envelope
+from memberbase.http.v2 import routes as v2_routes
+from memberbase.http.v2.render import error_body as v2_error_body
 from memberbase.settings import Settings
 from memberbase.storage.database import create_engine
 
@@ -37,7 +39,9 @@ _HTTP_CODES: dict[int, Code] = {
 def _render_error(
     request: Request, code: Code, message: str, http_status: int, headers: dict[str, str]
 ) -> Response:
-    # Every route today is v1.1 or outside any version; both answer in the v1.1 envelope.
+    # Each API version answers in its own error shape; anything outside /v2 in the v1.1 envelope.
+    if request.url.path.startswith("/v2/") or request.url.path == "/v2":
+        return JsonResponse(v2_error_body(code, message), status_code=http_status, headers=headers)
     return JsonResponse(error_envelope(code, message), status_code=http_status, headers=headers)
 
 
@@ -67,10 +71,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error in %s %s", request.method, request.url.path)
         rid = request_id(request)
         message = f"Internal error; quote request id {rid} to your administrator"
-        return JsonResponse(
-            {"response": {"status": {"success": "false", "code": 500, "message": message}}},
-            status_code=500,
-        )
+        return _render_error(request, Codes.ALL_FAILED, message, 500, {})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,12 +90,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="memberbase",
         version=__version__,
-        summary="Self-hosted loyalty customer registry (v1.1 customer API)",
+        summary="Self-hosted loyalty customer registry (v1.1 and v2 customer APIs)",
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
     _install_error_handlers(app)
     app.include_router(v1_1_routes.router)
+    app.include_router(v2_routes.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

@@ -57,7 +57,7 @@ class _ItemFailed(Exception):
         self.failure = failure
 
 
-def _retryable(error: sa_exc.DBAPIError) -> bool:
+def retryable(error: sa_exc.DBAPIError) -> bool:
     if isinstance(error, sa_exc.IntegrityError):
         return True
     return getattr(error.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
@@ -114,7 +114,7 @@ async def _register_item(
         except _ItemFailed as failed:
             return ItemResult(failure=failed.failure)
         except sa_exc.DBAPIError as error:
-            if not _retryable(error):
+            if not retryable(error):
                 raise
     return ItemResult(failure=Failure(Codes.CONCURRENT_ACTIONS))
 
@@ -137,7 +137,7 @@ async def _write(
         await customers.claim(customer_id, [(k.value, v) for k, v in decision.identifiers.items()])
         if values["type"] is CustomerType.LOYALTY:
             await _enrol(customers, org, customer_id, values["registered_on"], context.now)
-        await audit.add(_entry(context, customer_id, "customer.registered", _jsonable(values)))
+        await audit.add(audit_entry(context, customer_id, "customer.registered", jsonable(values)))
         record = CustomerRecord(id=customer_id, **values)
         await customers.add_profile(customer_id, registration_profile(record))
         success = Codes.CUSTOMER_REGISTERED
@@ -177,7 +177,7 @@ async def _apply_update(
             await _enrol(customers, org, current.id, current.registered_on, context.now)
     before = {name: getattr(current, name) for name in changes}
     diff = {name: {"from": before[name], "to": value} for name, value in changes.items()}
-    await audit.add(_entry(context, current.id, "customer.updated", _jsonable(diff)))
+    await audit.add(audit_entry(context, current.id, "customer.updated", jsonable(diff)))
     return dataclasses.replace(current, **changes)
 
 
@@ -193,7 +193,9 @@ async def _enrol(
         await customers.enrol(customer_id, enrolment, now)
 
 
-def _entry(context: RequestContext, customer_id: int, action: str, changes: dict[str, Any]) -> AuditEntry:
+def audit_entry(
+    context: RequestContext, customer_id: int, action: str, changes: dict[str, Any]
+) -> AuditEntry:
     return AuditEntry(
         customer_id=customer_id,
         action=action,
@@ -205,11 +207,11 @@ def _entry(context: RequestContext, customer_id: int, action: str, changes: dict
     )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dt.datetime):

@@ -1,0 +1,94 @@
+"""The v2 customers API: registration, lookups, details, extended fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from memberbase.domain.codes import V2Codes
+from memberbase.http.body import read_json
+from memberbase.http.deps import AppServices, TillPrincipal
+from memberbase.http.errors import ApiError
+from memberbase.http.request_context import request_id, user_context
+from memberbase.http.responses import JsonResponse
+from memberbase.http.v2.render import customer_body, extended_fields_body, failure_body, warnings
+from memberbase.http.v2.schemas import CustomerWire, to_draft
+from memberbase.usecases.read_customers import LookupQuery, details, lookup
+from memberbase.usecases.register_customers import RequestContext
+from memberbase.usecases.register_v2 import register_v2
+
+router = APIRouter(prefix="/v2", tags=["v2"])
+
+
+def _validation_detail(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+@router.post("/customers", summary="Register a customer, or add a source account to one")
+async def add_customer(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+    body = await read_json(request, svc.settings.max_body_bytes)
+    if not isinstance(body, dict):
+        raise ApiError(V2Codes.INPUT_INVALID, 400, "the body must be a JSON object with profiles")
+    try:
+        wire = CustomerWire.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError(V2Codes.INPUT_INVALID, 400, _validation_detail(exc)) from exc
+    params = request.query_params
+    draft = to_draft(wire, params.get("source"), params.get("accountId"))
+    context = RequestContext(
+        till_code=principal.till_code,
+        request_id=request_id(request),
+        now=dt.datetime.now(dt.UTC),
+        user_context=user_context(request),
+    )
+    result = await register_v2(svc.engine, principal.org, draft, context)
+    if result.failure is not None:
+        return JsonResponse(failure_body(result.failure), status_code=400)
+    payload = {
+        "createdId": result.created_id,
+        "warnings": warnings(result.warnings),
+        "sideEffects": result.side_effects,
+    }
+    return JsonResponse(payload)
+
+
+def _lookup_query(request: Request) -> LookupQuery:
+    q = request.query_params
+    return LookupQuery(q.get("source"), q.get("accountId"), q.get("identifierName"), q.get("identifierValue"))
+
+
+@router.get("/customers/lookup", summary="The id of the customer holding an identifier")
+async def lookup_customer(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+    found = await lookup(svc.engine, principal.org, _lookup_query(request))
+    if not isinstance(found, int):
+        return JsonResponse(failure_body(found), status_code=400)
+    return JsonResponse({"entity": found, "warnings": []})
+
+
+@router.get("/customers/lookup/customerDetails", summary="The customer holding an identifier, in full")
+async def lookup_details(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+    found = await lookup(svc.engine, principal.org, _lookup_query(request))
+    if not isinstance(found, int):
+        return JsonResponse(failure_body(found), status_code=400)
+    customer = await details(svc.engine, principal.org, found)
+    if customer is None:  # removed between the two reads
+        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404)
+    return JsonResponse(customer_body(customer, principal.org))
+
+
+@router.get("/customers/{customer_id}", summary="A customer by id, in full")
+async def get_customer(customer_id: str, principal: TillPrincipal, svc: AppServices) -> Response:
+    if not (customer_id.isascii() and customer_id.isdigit() and len(customer_id) <= 18):
+        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404, f"{customer_id!r} is not a customer id")
+    customer = await details(svc.engine, principal.org, int(customer_id))
+    if customer is None:
+        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404, f"customer {customer_id}")
+    return JsonResponse(customer_body(customer, principal.org))
+
+
+@router.get("/extendedFields", summary="The organisation's enabled customer extended fields")
+async def extended_fields(principal: TillPrincipal) -> Response:
+    return JsonResponse(extended_fields_body(principal.org))

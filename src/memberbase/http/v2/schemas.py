@@ -1,0 +1,146 @@
+"""The v2 wire shapes of POST /v2/customers, mapped to the domain's request model.
+
+Lenient where real clients are loose (booleans as "true", numbers as strings,
+unknown keys ignored), strict where it matters (types of what is stored, no
+control characters in any string).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from memberbase.domain.v2_request import EnrolmentIn, IdentifierIn, ProfileIn, V2Draft
+
+
+def _no_control(value: str) -> str:
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("contains a NUL or control character")
+    return value
+
+
+def _scalar_text(value: object) -> object:
+    # Identifier values arrive as numbers too (a mobile typed as a JSON number).
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _walk_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        _no_control(value)
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _no_control(str(key))
+            _walk_strings(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _walk_strings(inner)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control)]
+IdText = Annotated[str, BeforeValidator(_scalar_text), AfterValidator(_no_control)]
+FreeForm = Annotated[dict[str, Any], AfterValidator(_walk_strings)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class IdentifierWire(_In):
+    type: Text
+    value: IdText | None = None
+    series_id: int | None = Field(None, alias="seriesId")
+    series_code: Text | None = Field(None, alias="seriesCode")
+    status_label: Text | None = Field(None, alias="statusLabel")
+    extended_fields: FreeForm = Field(default_factory=dict, alias="extendedFields")
+    custom_fields: FreeForm = Field(default_factory=dict, alias="customFields")
+
+
+class ProfileWire(_In):
+    first_name: Text | None = Field(None, alias="firstName")
+    last_name: Text | None = Field(None, alias="lastName")
+    identifiers: list[IdentifierWire] = Field(default_factory=list)
+    comm_channels: list[FreeForm] = Field(default_factory=list, alias="commChannels")
+    fields: FreeForm = Field(default_factory=dict)
+    source: Text | None = None
+    account_id: IdText | None = Field(None, alias="accountId")
+
+
+class EnrolmentWire(_In):
+    program_id: int = Field(alias="programId")
+    tier_number: int | None = Field(None, alias="tierNumber")
+    loyalty_points: float = Field(0, alias="loyaltyPoints")
+    tier_expiry_date: dt.datetime | None = Field(None, alias="tierExpiryDate")
+    points_expiry_date: dt.datetime | None = Field(None, alias="pointsExpiryDate")
+
+
+class LoyaltyInfoWire(_In):
+    loyalty_type: Text | None = Field(None, alias="loyaltyType")
+
+
+class CustomerWire(_In):
+    profiles: list[ProfileWire] = Field(default_factory=list)
+    loyalty_info: LoyaltyInfoWire | None = Field(None, alias="loyaltyInfo")
+    associated_with: Text | None = Field(None, alias="associatedWith")
+    create_date: dt.datetime | None = Field(None, alias="createDate")
+    extended_fields: FreeForm = Field(default_factory=dict, alias="extendedFields")
+    enrolments: list[EnrolmentWire] = Field(default_factory=list, alias="loyaltyProgramEnrollments")
+    referral_code: Text | None = Field(None, alias="referralCode")
+    status_label: Text | None = Field(None, alias="statusLabel")
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """v2 times carry an offset; one without is taken as UTC (the hosted API's rule)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def to_draft(wire: CustomerWire, query_source: str | None, query_account: str | None) -> V2Draft:
+    """The domain request; `source`/`accountId` query parameters fill in for older clients (the body wins)."""
+    profiles = [
+        ProfileIn(
+            source=p.source if p.source else query_source,
+            account_id=p.account_id if p.account_id else query_account,
+            firstname=p.first_name,
+            lastname=p.last_name,
+            identifiers=[
+                IdentifierIn(
+                    type=i.type,
+                    value=i.value,
+                    series_id=i.series_id,
+                    series_code=i.series_code,
+                    status_label=i.status_label,
+                    extended_fields=i.extended_fields,
+                    custom_fields=i.custom_fields,
+                )
+                for i in p.identifiers
+            ],
+            comm_channels=p.comm_channels,
+            fields=p.fields,
+        )
+        for p in wire.profiles
+    ]
+    return V2Draft(
+        profiles=profiles,
+        loyalty_type=wire.loyalty_info.loyalty_type if wire.loyalty_info else None,
+        associated_with=wire.associated_with,
+        create_date=_aware(wire.create_date),
+        extended_fields=wire.extended_fields,
+        enrolments=[
+            EnrolmentIn(
+                program_id=e.program_id,
+                tier_number=e.tier_number,
+                loyalty_points=e.loyalty_points,
+                tier_expiry=_aware(e.tier_expiry_date),
+                points_expiry=_aware(e.points_expiry_date),
+            )
+            for e in wire.enrolments
+        ],
+        referral_code=wire.referral_code,
+        status_label=wire.status_label,
+    )

@@ -1,0 +1,92 @@
+"""Reading customers for the v2 API: lookup by identifier, and full details by id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from memberbase.domain.codes import V2Codes
+from memberbase.domain.customer import CustomerRecord, Failure, Profile
+from memberbase.domain.identifiers import normalise_email, normalise_mobile
+from memberbase.domain.loyalty import Enrolment
+from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.sources import SOURCES, account_of
+from memberbase.domain.v2_request import CARD_CLAIM, CARD_TYPES, CLAIM_TYPES
+from memberbase.storage.cards import Card, CardRepository
+from memberbase.storage.customers import CustomerRepository
+from memberbase.usecases.unit_of_work import UnitOfWork
+
+ALL_SOURCES = "ALL"
+
+
+@dataclass
+class CustomerDetails:
+    record: CustomerRecord
+    profiles: list[Profile]
+    enrolments: list[Enrolment]
+    cards: list[Card]
+
+
+@dataclass(frozen=True)
+class LookupQuery:
+    source: str | None
+    account_id: str | None
+    identifier_name: str | None
+    identifier_value: str | None
+
+
+def _claim(query: LookupQuery, org: OrgConfig) -> tuple[str, str] | Failure:
+    if not query.source:
+        return Failure(V2Codes.LOOKUP_NO_SOURCE)
+    source = query.source.strip().upper()
+    if source != ALL_SOURCES and source not in SOURCES:
+        return Failure(V2Codes.SOURCE_INVALID, f"{query.source!r}")
+    if not query.identifier_name or not query.identifier_value:
+        return Failure(V2Codes.LOOKUP_NO_IDENTIFIER, "pass identifierName and identifierValue")
+    name, value = query.identifier_name, query.identifier_value.strip()
+    if name in CARD_TYPES:
+        return CARD_CLAIM, value
+    if name not in CLAIM_TYPES:
+        return Failure(V2Codes.INVALID_IDENTIFIER, f"{name!r}")
+    claim = CLAIM_TYPES[name]
+    canonical: str | None = value
+    if claim == "mobile":
+        canonical = normalise_mobile(value, org).canonical
+    elif claim == "email":
+        canonical = normalise_email(value, 255)
+    if canonical is None:
+        return Failure(V2Codes.CUSTOMER_NOT_FOUND)
+    return claim, canonical
+
+
+async def lookup(engine: AsyncEngine, org: OrgConfig, query: LookupQuery) -> int | Failure:
+    """The id of the customer holding the identifier, who must have the named source account."""
+    claim = _claim(query, org)
+    if isinstance(claim, Failure):
+        return claim
+    async with UnitOfWork(engine) as uow:
+        customers = CustomerRepository(uow.conn, org.id)
+        holder = (await customers.claim_holders([claim])).get(claim)
+        if holder is None:
+            return Failure(V2Codes.CUSTOMER_NOT_FOUND)
+        source = (query.source or "").strip().upper()
+        if source != ALL_SOURCES:
+            account = account_of(source, query.account_id)
+            if (source, account) not in (await customers.accounts([holder]))[holder]:
+                return Failure(
+                    V2Codes.CUSTOMER_NOT_FOUND, f"no {source} account {account!r} for this identifier"
+                )
+    return holder
+
+
+async def details(engine: AsyncEngine, org: OrgConfig, customer_id: int) -> CustomerDetails | None:
+    async with UnitOfWork(engine) as uow:
+        customers = CustomerRepository(uow.conn, org.id)
+        record = await customers.get_or_none(customer_id)
+        if record is None:
+            return None
+        profiles = (await customers.profiles([customer_id]))[customer_id]
+        enrolments = (await customers.enrolments([customer_id]))[customer_id]
+        cards = (await CardRepository(uow.conn, org.id).for_customers([customer_id]))[customer_id]
+    return CustomerDetails(record, profiles, enrolments, cards)

@@ -1,0 +1,240 @@
+"""Registering a customer through v2: a new customer, or a new source account of one.
+
+One transaction: identifiers (and card numbers) are locked in a global order,
+their holders read, the rules decide, and the customer, its claims, profiles,
+enrolments, cards and audit row are written together, or nothing is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from memberbase.domain.codes import V2Codes
+from memberbase.domain.customer import CustomerRecord, Failure, Profile, Warning_
+from memberbase.domain.loyalty import Enrolment
+from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.v2_registration import CreateV2, MergeV2, Owner, decide_v2
+from memberbase.domain.v2_request import CARD_CLAIM, V2Draft, ValidV2
+from memberbase.domain.v2_validation import validate_v2
+from memberbase.storage.audit import AuditRepository
+from memberbase.storage.cards import Card, CardRepository
+from memberbase.storage.customers import CustomerRepository
+from memberbase.usecases.register_customers import (
+    MAX_ATTEMPTS,
+    RequestContext,
+    audit_entry,
+    jsonable,
+    retryable,
+)
+from memberbase.usecases.unit_of_work import UnitOfWork
+
+# Generated card numbers someone already typed in by hand are skipped, this many at most.
+_GENERATION_TRIES = 100
+
+
+@dataclass
+class V2Result:
+    created_id: int | None = None
+    warnings: list[Warning_] = field(default_factory=list)
+    side_effects: list[dict[str, Any]] = field(default_factory=list)
+    failure: Failure | None = None
+
+
+class _Refused(Exception):
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+
+
+async def register_v2(
+    engine: AsyncEngine, org: OrgConfig, draft: V2Draft, context: RequestContext
+) -> V2Result:
+    valid = validate_v2(draft, org, context.now)
+    if isinstance(valid, Failure):
+        return V2Result(failure=valid)
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            async with UnitOfWork(engine) as uow:
+                return await _register(uow, org, valid, context)
+        except _Refused as refused:
+            return V2Result(failure=refused.failure)
+        except sa_exc.DBAPIError as error:
+            if not retryable(error):
+                raise
+    return V2Result(failure=Failure(V2Codes.CONCURRENT_ACTIONS))
+
+
+async def _register(uow: UnitOfWork, org: OrgConfig, valid: ValidV2, context: RequestContext) -> V2Result:
+    customers = CustomerRepository(uow.conn, org.id)
+    wanted = valid.claims() | {(CARD_CLAIM, c.number) for c in valid.cards if c.number is not None}
+    await customers.lock_identifiers(wanted)
+    holders = await customers.claim_holders(wanted)
+    accounts = await customers.accounts(holders.values())
+    owners = {claim: Owner(cid, accounts[cid]) for claim, cid in holders.items()}
+    decision = decide_v2(valid, owners)
+    if isinstance(decision, Failure):
+        raise _Refused(decision)
+    if isinstance(decision, CreateV2):
+        customer_id = await _create(uow, customers, org, valid, context)
+        side_effects = _opening_points(valid.enrolments)
+    else:
+        customer_id = await _merge(uow, customers, org, valid, decision, context)
+        side_effects = []
+    return V2Result(created_id=customer_id, warnings=decision.warnings, side_effects=side_effects)
+
+
+def _profiles(valid: ValidV2, registered_on: dt.datetime, till: str) -> list[Profile]:
+    return [
+        Profile(
+            source=p.source,
+            account_id=p.account_id,
+            firstname=p.firstname,
+            lastname=p.lastname,
+            identifiers=p.wire_identifiers,
+            comm_channels=p.comm_channels,
+            fields=p.fields,
+            created_at=registered_on,
+            created_till=till,
+        )
+        for p in valid.profiles
+    ]
+
+
+async def _create(
+    uow: UnitOfWork, customers: CustomerRepository, org: OrgConfig, valid: ValidV2, context: RequestContext
+) -> int:
+    first = valid.profiles[0]
+    claims = valid.claims()
+    registered_on = valid.create_date or context.now
+
+    def first_of(claim_type: str) -> str | None:
+        return next((v for p in valid.profiles for t, v in p.claims if t == claim_type), None)
+
+    values: dict[str, Any] = {
+        "firstname": first.firstname,
+        "lastname": first.lastname,
+        "mobile": first_of("mobile"),
+        "email": first_of("email"),
+        "external_id": first_of("external_id"),
+        "type": valid.loyalty_type,
+        "source": first.source,
+        "account_id": first.account_id,
+        "fraud_status": "NONE",
+        "registered_on": registered_on,
+        "updated_on": registered_on,
+        "registered_till": context.till_code,
+        "associated_with": valid.associated_with,
+        "comm_channels": first.comm_channels,
+        "custom_fields": first.fields,
+        "extended_fields": valid.extended_fields,
+        "status_label": valid.status_label,
+        "referral_code": valid.referral_code,
+    }
+    customer_id = await customers.add(values)
+    await customers.claim(customer_id, claims)
+    for profile in _profiles(valid, registered_on, context.till_code):
+        await customers.add_profile(customer_id, profile)
+    for enrolment in valid.enrolments:
+        expiry = valid.points_expiry.get(enrolment.program_id)
+        await customers.enrol(customer_id, _with_points_expiry(enrolment, expiry), context.now)
+    issued = await _issue_cards(uow, customers, org, valid, customer_id, context.now)
+    record = CustomerRecord(id=customer_id, **values)
+    changes = jsonable({**values, "accounts": sorted(valid.accounts), "cards": issued})
+    await AuditRepository(uow.conn, org.id).add(
+        audit_entry(context, record.id, "customer.registered", changes)
+    )
+    return customer_id
+
+
+async def _merge(
+    uow: UnitOfWork,
+    customers: CustomerRepository,
+    org: OrgConfig,
+    valid: ValidV2,
+    decision: MergeV2,
+    context: RequestContext,
+) -> int:
+    customer_id = decision.customer_id
+    await customers.claim(customer_id, decision.new_claims)
+    for profile in _profiles(valid, context.now, context.till_code):
+        await customers.add_profile(customer_id, profile)
+    issued = await _issue_cards(uow, customers, org, valid, customer_id, context.now)
+    changes = jsonable(
+        {
+            "accounts_added": sorted(valid.accounts),
+            "identifiers_added": sorted(decision.new_claims),
+            "cards": issued,
+        }
+    )
+    await AuditRepository(uow.conn, org.id).add(audit_entry(context, customer_id, "customer.merged", changes))
+    return customer_id
+
+
+def _with_points_expiry(enrolment: Enrolment, expiry: dt.datetime | None) -> Enrolment:
+    return Enrolment(
+        enrolment.program_id,
+        enrolment.tier_serial,
+        enrolment.tier_expires_on,
+        enrolment.loyalty_points,
+        enrolment.lifetime_points,
+        expiry,
+    )
+
+
+async def _issue_cards(
+    uow: UnitOfWork,
+    customers: CustomerRepository,
+    org: OrgConfig,
+    valid: ValidV2,
+    customer_id: int,
+    now: dt.datetime,
+) -> list[str]:
+    repo = CardRepository(uow.conn, org.id)
+    issued = []
+    for request in valid.cards:
+        number = request.number
+        if number is None:
+            number = await _generate(repo, customers, request.series)
+        await customers.claim(customer_id, [(CARD_CLAIM, number)])
+        await repo.add(
+            Card(
+                number=number,
+                customer_id=customer_id,
+                series_id=request.series.id,
+                status_label=request.status_label,
+                extended_fields=request.extended_fields,
+                custom_fields=request.custom_fields,
+                issued_at=now,
+            )
+        )
+        issued.append(number)
+    return issued
+
+
+async def _generate(repo: CardRepository, customers: CustomerRepository, series: Any) -> str:
+    for _ in range(_GENERATION_TRIES):
+        try:
+            number: str = series.generated(await repo.next_sequence(series.id))
+        except OverflowError as exc:
+            raise _Refused(Failure(V2Codes.CARD_SERIES_EXHAUSTED, f"series {series.id}")) from exc
+        if not await customers.claim_holders([(CARD_CLAIM, number)]):
+            return number
+    raise _Refused(Failure(V2Codes.CARD_SERIES_EXHAUSTED, f"series {series.id}: numbers taken"))
+
+
+def _opening_points(enrolments: list[Enrolment]) -> list[dict[str, Any]]:
+    """Opening points of an enrolment are an award, reported as the seeds show it."""
+    return [
+        {
+            "entityType": "USER",
+            "rawAwardedPoints": float(e.loyalty_points),
+            "awardedPoints": e.loyalty_points,
+            "type": "points",
+        }
+        for e in enrolments
+        if e.loyalty_points > 0
+    ]
