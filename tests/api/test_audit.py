@@ -52,3 +52,15 @@ async def test_a_failed_item_writes_no_audit_row(api: Api, engine_for: Any) -> N
     await api.add_one({"mobile": "919876540002", "type": "NON_LOYALTY"})  # 1046
     rows = await audit_rows(engine_for, api.spec.org_id, first["user_id"])
     assert [r.action for r in rows] == ["customer.registered"]
+
+
+async def test_v2_registration_and_merge_are_audited_with_user_context(api: Api, engine_for: Any) -> None:
+    body = {"profiles": [{"identifiers": [{"type": "mobile", "value": "919876540003"}], "source": "INSTORE"}]}
+    created = (await api.v2_add(body, headers=USER_CONTEXT)).json()["createdId"]
+    body["profiles"][0]["source"] = "ECOMMERCE"
+    await api.v2_add(body)
+    rows = await audit_rows(engine_for, api.spec.org_id, created)
+    assert [r.action for r in rows] == ["customer.registered", "customer.merged"]
+    assert rows[0].user_context is not None
+    assert rows[0].user_context["entitySource"] == "API"
+    assert rows[1].changes["accounts_added"] == [["ECOMMERCE", ""]]
