@@ -379,3 +379,19 @@ async def test_concurrent_registrations_of_one_identifier_make_one_customer(v2: 
     errors = [r.json()["errors"][0]["code"] for r in results if r.status_code == 400]
     assert set(errors) <= {8006}
     assert len(errors) == 18  # one creates, one merges the other source, the rest are duplicates
+
+
+async def test_a_v1_1_update_keeps_the_v2_identifiers_of_the_profile(v2: Api) -> None:
+    body = customer(
+        ("mobile", "919988221150"),
+        ("cuid", "cuid-1"),
+        source="MOBILE_APP",
+        profile={"accountId": "testmobilepush1"},
+    )
+    created = (await v2.v2_add(body)).json()["createdId"]
+    updated = await v2.add_one({"mobile": "919988221150", "email": "later@example.com", "firstname": "Later"})
+    assert updated["user_id"] == created
+    profile = (await v2.v2_get(f"/v2/customers/{created}")).json()["profiles"][0]
+    assert {"type": "cuid", "value": "cuid-1"} in profile["identifiers"]
+    assert {"type": "email", "value": "later@example.com"} in profile["identifiers"]
+    assert profile["firstName"] == "Later"

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from memberbase.domain.customer import CustomerRecord, CustomerType, Profile
+from memberbase.domain.customer import V2_IDENTIFIER_NAMES, CustomerRecord, CustomerType, Profile
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType
 from memberbase.storage.tables import customers, enrolments, id_counters, identifiers, profiles
@@ -217,21 +217,29 @@ class CustomerRepository:
         await self._conn.execute(profiles.insert().values(_profile_row(self._org_id, customer_id, profile)))
 
     async def keep_profile(self, customer_id: int, profile: Profile) -> None:
-        """Bring the profile of `profile.source`/`account_id` in step (v1.1 updates); create it if missing."""
-        row = _profile_row(self._org_id, customer_id, profile)
-        changed = {k: row[k] for k in ("firstname", "lastname", "identifiers", "comm_channels", "fields")}
-        result = await self._conn.execute(
-            profiles.update()
-            .where(
-                profiles.c.org_id == self._org_id,
-                profiles.c.customer_id == customer_id,
-                profiles.c.source == profile.source,
-                profiles.c.account_id == profile.account_id,
-            )
-            .values(changed)
+        """Bring the profile of `profile.source`/`account_id` in step after a v1.1 update.
+
+        v1.1 knows mobile, email and external id only: the profile's other identifiers
+        (a v2 registration's cuid, wechat, ...) are kept. Creates the profile if missing.
+        """
+        where = sa.and_(
+            profiles.c.org_id == self._org_id,
+            profiles.c.customer_id == customer_id,
+            profiles.c.source == profile.source,
+            profiles.c.account_id == profile.account_id,
         )
-        if result.rowcount == 0:
+        stored = (
+            await self._conn.execute(sa.select(profiles.c.identifiers).where(where))
+        ).scalar_one_or_none()
+        row = _profile_row(self._org_id, customer_id, profile)
+        if stored is None:
             await self._conn.execute(profiles.insert().values(row))
+            return
+        v11_types = set(V2_IDENTIFIER_NAMES.values())
+        kept = [i for i in stored if i.get("type") not in v11_types]
+        changed = {k: row[k] for k in ("firstname", "lastname", "comm_channels", "fields")}
+        changed["identifiers"] = [*row["identifiers"], *kept]
+        await self._conn.execute(profiles.update().where(where).values(changed))
 
     async def profiles(self, customer_ids: list[int]) -> dict[int, list[Profile]]:
         if not customer_ids:

@@ -15,7 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import V2Codes
-from memberbase.domain.customer import CustomerRecord, Failure, Profile, Warning_
+from memberbase.domain.customer import Failure, Profile, Warning_
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.v2_registration import CreateV2, MergeV2, Owner, decide_v2
@@ -142,10 +142,9 @@ async def _create(
         expiry = valid.points_expiry.get(enrolment.program_id)
         await customers.enrol(customer_id, _with_points_expiry(enrolment, expiry), context.now)
     issued = await _issue_cards(uow, customers, org, valid, customer_id, context.now)
-    record = CustomerRecord(id=customer_id, **values)
     changes = jsonable({**values, "accounts": sorted(valid.accounts), "cards": issued})
     await AuditRepository(uow.conn, org.id).add(
-        audit_entry(context, record.id, "customer.registered", changes)
+        audit_entry(context, customer_id, "customer.registered", changes)
     )
     return customer_id
 
