@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memberbase.storage.tables import audit_log
 
+_INSERT = audit_log.insert()  # built once; rows go in as parameters
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -31,17 +33,18 @@ class AuditRepository:
 
     async def add(self, entry: AuditEntry) -> None:
         await self._conn.execute(
-            audit_log.insert().values(
-                org_id=self._org_id,
-                id=str(uuid.uuid4()),
-                customer_id=entry.customer_id,
-                action=entry.action,
-                till_code=entry.till_code,
-                occurred_at=entry.occurred_at,
-                changes=entry.changes,
-                user_context=entry.user_context,
-                request_id=entry.request_id,
-            )
+            _INSERT,
+            {
+                "org_id": self._org_id,
+                "id": str(uuid.uuid4()),
+                "customer_id": entry.customer_id,
+                "action": entry.action,
+                "till_code": entry.till_code,
+                "occurred_at": entry.occurred_at,
+                "changes": entry.changes,
+                "user_context": entry.user_context,
+                "request_id": entry.request_id,
+            },
         )
 
     async def for_customer(self, customer_id: int) -> list[AuditEntry]:

@@ -29,7 +29,7 @@ from memberbase.domain.customer import (
     ValidDraft,
     registration_profile,
 )
-from memberbase.domain.loyalty import enrolment_on_registration
+from memberbase.domain.loyalty import Enrolment, enrolment_on_registration
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.registration import Create, Update, decide, new_profile, updated_profile
 from memberbase.domain.validation import validate_draft
@@ -83,10 +83,15 @@ async def register_customers(
             result = await _register_item(uow, customers, audit, org, valid, context)
             result.echo = echo
             results.append(result)
-        registered = [r.customer.record.id for r in results if r.customer is not None]
-        enrolments = await customers.enrolments(registered)
+        # A new customer's enrolment is known; only updated customers need reading back.
+        updated = [
+            r.customer.record.id
+            for r in results
+            if r.customer is not None and r.success is not Codes.CUSTOMER_REGISTERED
+        ]
+        enrolments = await customers.enrolments(updated)
         for result in results:
-            if result.customer is not None:
+            if result.customer is not None and result.customer.record.id in enrolments:
                 result.customer.enrolments = enrolments[result.customer.record.id]
     return results
 
@@ -135,8 +140,9 @@ async def _write(
         values = new_profile(valid, decision.identifiers, context.now)
         customer_id = await customers.add(values)
         await customers.claim(customer_id, [(k.value, v) for k, v in decision.identifiers.items()])
+        enrolled = []
         if values["type"] is CustomerType.LOYALTY:
-            await _enrol(customers, org, customer_id, values["registered_on"], context.now)
+            enrolled = await _enrol(customers, org, customer_id, values["registered_on"], context.now)
         await audit.add(audit_entry(context, customer_id, "customer.registered", jsonable(values)))
         record = CustomerRecord(id=customer_id, **values)
         await customers.add_profile(customer_id, registration_profile(record))
@@ -145,7 +151,8 @@ async def _write(
         record = await _apply_update(customers, audit, org, decision, valid, context)
         await customers.keep_profile(record.id, registration_profile(record))
         success = Codes.CUSTOMER_UPDATED
-    return ItemResult(success=success, customer=CustomerView(record, []), warnings=warnings)
+        enrolled = []
+    return ItemResult(success=success, customer=CustomerView(record, enrolled), warnings=warnings)
 
 
 async def _apply_update(
@@ -187,10 +194,12 @@ async def _enrol(
     customer_id: int,
     registered_on: dt.datetime,
     now: dt.datetime,
-) -> None:
+) -> list[Enrolment]:
     enrolment = enrolment_on_registration(org, registered_on)
-    if enrolment is not None:
-        await customers.enrol(customer_id, enrolment, now)
+    if enrolment is None:
+        return []
+    await customers.enrol(customer_id, enrolment, now)
+    return [enrolment]
 
 
 def audit_entry(
