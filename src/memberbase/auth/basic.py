@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from memberbase.auth.passwords import DUMMY_HASH, VerifiedSecrets, verify_slow
 from memberbase.auth.principal import Principal
 from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.text import has_control
 from memberbase.storage.orgs import OrgRepository
 
 
@@ -26,7 +27,7 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     username, sep, password = decoded.partition(":")
-    if not sep or not username or not password:
+    if not sep or not username or not password or has_control(decoded):
         return None
     return username, password
 

@@ -100,7 +100,7 @@ class Till(_Frozen):
     code: str
     password: str | None = Field(None, repr=False, min_length=1)
     password_md5: str | None = Field(None, repr=False, pattern=r"^[0-9a-fA-F]{32}$")
-    store: str = ""
+    store: str = Field("", max_length=200)
 
     @field_validator("code")
     @classmethod

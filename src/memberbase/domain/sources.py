@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SOURCES = (
@@ -28,7 +30,7 @@ class SourceAccounts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     source: str
-    accounts: tuple[str, ...] = Field(default=())
+    accounts: tuple[Annotated[str, Field(max_length=100)], ...] = Field(default=())
 
     @field_validator("source")
     @classmethod

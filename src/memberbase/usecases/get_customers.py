@@ -10,6 +10,7 @@ from memberbase.domain.codes import Codes
 from memberbase.domain.customer import CustomerRecord, Failure
 from memberbase.domain.identifiers import normalise_email, normalise_mobile
 from memberbase.domain.org_config import IdentifierType, OrgConfig
+from memberbase.domain.text import has_control
 from memberbase.storage.customers import CustomerRepository
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.unit_of_work import UnitOfWork
@@ -30,6 +31,8 @@ class Lookup:
 
 
 def _canonical(lookup: Lookup, org: OrgConfig) -> str | None:
+    if has_control(lookup.value):
+        return None  # no stored identifier has one
     if lookup.kind is IdentifierType.MOBILE:
         return normalise_mobile(lookup.value, org).canonical
     if lookup.kind is IdentifierType.EMAIL:

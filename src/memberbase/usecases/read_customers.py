@@ -12,6 +12,7 @@ from memberbase.domain.identifiers import normalise_email, normalise_mobile
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.sources import SOURCES, account_of
+from memberbase.domain.text import has_control
 from memberbase.domain.v2_request import CARD_CLAIM, CARD_TYPES, CLAIM_TYPES
 from memberbase.storage.cards import Card, CardRepository
 from memberbase.storage.customers import CustomerRepository
@@ -45,6 +46,8 @@ def _claim(query: LookupQuery, org: OrgConfig) -> tuple[str, str] | Failure:
     if not query.identifier_name or not query.identifier_value:
         return Failure(V2Codes.LOOKUP_NO_IDENTIFIER, "pass identifierName and identifierValue")
     name, value = query.identifier_name, query.identifier_value.strip()
+    if has_control(value):
+        return Failure(V2Codes.CUSTOMER_NOT_FOUND)
     if name in CARD_TYPES:
         return CARD_CLAIM, value
     if name not in CLAIM_TYPES:

@@ -13,8 +13,10 @@ from typing import Any
 
 from memberbase.domain.codes import Codes
 from memberbase.domain.customer import CustomerDraft, Failure
+from memberbase.domain.text import control_free_json, has_control
 
 V11_DATETIME = "%Y-%m-%d %H:%M:%S"
+YEARS = (1900, 2999)  # beyond these a date is a typo, and time-zone arithmetic overflows
 
 _STRING_FIELDS = {
     "email": "email",
@@ -52,7 +54,7 @@ def envelope_items(body: Any) -> list[Any] | None:
 
 
 def _control_free(value: str, name: str) -> str:
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if has_control(value):
         raise ItemShapeError(f"{name} contains a NUL or control character")
     return value
 
@@ -73,9 +75,12 @@ def _datetime(item: dict[str, Any], name: str) -> dt.datetime | None:
     if text is None or text.strip() == "":
         return None
     try:
-        return dt.datetime.strptime(text.strip(), V11_DATETIME)
+        parsed = dt.datetime.strptime(text.strip(), V11_DATETIME)
     except ValueError as exc:
         raise ItemShapeError(f"{name} must be a date and time as YYYY-MM-DD HH:MM:SS") from exc
+    if not YEARS[0] <= parsed.year <= YEARS[1]:
+        raise ItemShapeError(f"{name} must be between the years {YEARS[0]} and {YEARS[1]}")
+    return parsed
 
 
 def _name_value_pairs(item: dict[str, Any], name: str) -> list[tuple[str, object]]:
@@ -123,10 +128,8 @@ def _comm_channels(item: dict[str, Any]) -> list[dict[str, Any]] | None:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
         raise ItemShapeError("commChannels must be a list of objects")
-    for channel in value:
-        for key, inner in channel.items():
-            if isinstance(inner, str):
-                _control_free(inner, f"commChannels.{key}")
+    if not control_free_json(value):
+        raise ItemShapeError("commChannels contains a NUL or control character")
     return value
 
 

@@ -12,12 +12,20 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from memberbase.domain.text import control_free_json, has_control
 from memberbase.domain.v2_request import EnrolmentIn, IdentifierIn, ProfileIn, V2Draft
 
 
 def _no_control(value: str) -> str:
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if has_control(value):
         raise ValueError("contains a NUL or control character")
+    return value
+
+
+def _sane_time(value: dt.datetime | None) -> dt.datetime | None:
+    # Years near 1 or 9999 are typos, and converting them between zones overflows.
+    if value is not None and not 1900 <= value.year <= 2999:
+        raise ValueError("must be between the years 1900 and 2999")
     return value
 
 
@@ -29,21 +37,15 @@ def _scalar_text(value: object) -> object:
 
 
 def _walk_strings(value: Any) -> Any:
-    if isinstance(value, str):
-        _no_control(value)
-    elif isinstance(value, dict):
-        for key, inner in value.items():
-            _no_control(str(key))
-            _walk_strings(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            _walk_strings(inner)
+    if not control_free_json(value):
+        raise ValueError("contains a NUL or control character")
     return value
 
 
 Text = Annotated[str, AfterValidator(_no_control)]
 IdText = Annotated[str, BeforeValidator(_scalar_text), AfterValidator(_no_control)]
 FreeForm = Annotated[dict[str, Any], AfterValidator(_walk_strings)]
+Time = Annotated[dt.datetime | None, AfterValidator(_sane_time)]
 
 
 class _In(BaseModel):
@@ -73,9 +75,9 @@ class ProfileWire(_In):
 class EnrolmentWire(_In):
     program_id: int = Field(alias="programId")
     tier_number: int | None = Field(None, alias="tierNumber")
-    loyalty_points: float = Field(0, alias="loyaltyPoints")
-    tier_expiry_date: dt.datetime | None = Field(None, alias="tierExpiryDate")
-    points_expiry_date: dt.datetime | None = Field(None, alias="pointsExpiryDate")
+    loyalty_points: float = Field(0, ge=0, le=1e12, alias="loyaltyPoints")
+    tier_expiry_date: Time = Field(None, alias="tierExpiryDate")
+    points_expiry_date: Time = Field(None, alias="pointsExpiryDate")
 
 
 class LoyaltyInfoWire(_In):
@@ -86,10 +88,10 @@ class CustomerWire(_In):
     profiles: list[ProfileWire] = Field(default_factory=list)
     loyalty_info: LoyaltyInfoWire | None = Field(None, alias="loyaltyInfo")
     associated_with: Text | None = Field(None, alias="associatedWith")
-    create_date: dt.datetime | None = Field(None, alias="createDate")
+    create_date: Time = Field(None, alias="createDate")
     extended_fields: FreeForm = Field(default_factory=dict, alias="extendedFields")
     enrolments: list[EnrolmentWire] = Field(default_factory=list, alias="loyaltyProgramEnrollments")
-    referral_code: Text | None = Field(None, alias="referralCode")
+    referral_code: Text | None = Field(None, max_length=100, alias="referralCode")
     status_label: Text | None = Field(None, alias="statusLabel")
 
 

@@ -1,0 +1,20 @@
+"""Text a till may send: no NUL or other control characters (PostgreSQL refuses NUL in text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def has_control(value: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
+def control_free_json(value: Any) -> bool:
+    """True when no string anywhere in a JSON value (keys included) has a control character."""
+    if isinstance(value, str):
+        return not has_control(value)
+    if isinstance(value, dict):
+        return all(not has_control(str(k)) and control_free_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(control_free_json(v) for v in value)
+    return True
