@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import Codes
@@ -33,34 +29,12 @@ from memberbase.domain.loyalty import Enrolment, enrolment_on_registration
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.registration import Create, Update, decide, new_profile, updated_profile
 from memberbase.domain.validation import validate_draft
-from memberbase.storage.audit import AuditEntry, AuditRepository
+from memberbase.storage.audit import AuditRepository
 from memberbase.storage.customers import CustomerRepository
+from memberbase.usecases.auditing import RequestContext, audit_entry
+from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.unit_of_work import UnitOfWork
-
-MAX_ATTEMPTS = 5
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    till_code: str
-    request_id: str
-    now: dt.datetime  # aware, UTC
-    user_context: dict[str, str] | None = None
-
-
-class _ItemFailed(Exception):
-    """Raised inside an item's savepoint so that whatever it wrote is rolled back."""
-
-    def __init__(self, failure: Failure) -> None:
-        self.failure = failure
-
-
-def retryable(error: sa_exc.DBAPIError) -> bool:
-    if isinstance(error, sa_exc.IntegrityError):
-        return True
-    return getattr(error.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
 async def register_customers(
@@ -112,16 +86,17 @@ async def _register_item(
 ) -> ItemResult:
     if isinstance(valid, Failure):
         return ItemResult(failure=valid)
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            async with uow.savepoint():
-                return await _write(customers, audit, org, valid, context)
-        except _ItemFailed as failed:
-            return ItemResult(failure=failed.failure)
-        except sa_exc.DBAPIError as error:
-            if not retryable(error):
-                raise
-    return ItemResult(failure=Failure(Codes.CONCURRENT_ACTIONS))
+
+    async def attempt() -> ItemResult:
+        async with uow.savepoint():
+            return await _write(customers, audit, org, valid, context)
+
+    outcome = await settle(attempt)
+    if outcome is None:
+        return ItemResult(failure=Failure(Codes.CONCURRENT_ACTIONS))
+    if isinstance(outcome, Failure):
+        return ItemResult(failure=outcome)
+    return outcome
 
 
 async def _write(
@@ -134,7 +109,7 @@ async def _write(
     owners = await customers.find_owners(valid.identifiers)
     decision = decide(valid, owners, org)
     if isinstance(decision, Failure):
-        raise _ItemFailed(decision)
+        raise Refused(decision)
     warnings = [*valid.warnings, *decision.warnings]
     if isinstance(decision, Create):
         values = new_profile(valid, decision.identifiers, context.now)
@@ -143,7 +118,7 @@ async def _write(
         enrolled = []
         if values["type"] is CustomerType.LOYALTY:
             enrolled = await _enrol(customers, org, customer_id, values["registered_on"], context.now)
-        await audit.add(audit_entry(context, customer_id, "customer.registered", jsonable(values)))
+        await audit.add(audit_entry(context, customer_id, "customer.registered", values))
         record = CustomerRecord(id=customer_id, **values)
         await customers.add_profile(customer_id, registration_profile(record))
         success = Codes.CUSTOMER_REGISTERED
@@ -166,7 +141,7 @@ async def _apply_update(
     current = decision.customer
     changes = updated_profile(current, valid, context.now)
     if isinstance(changes, Failure):
-        raise _ItemFailed(changes)
+        raise Refused(changes)
     released = [
         (kind, held)
         for kind in decision.set_identifiers
@@ -184,7 +159,7 @@ async def _apply_update(
             await _enrol(customers, org, current.id, current.registered_on, context.now)
     before = {name: getattr(current, name) for name in changes}
     diff = {name: {"from": before[name], "to": value} for name, value in changes.items()}
-    await audit.add(audit_entry(context, current.id, "customer.updated", jsonable(diff)))
+    await audit.add(audit_entry(context, current.id, "customer.updated", diff))
     return dataclasses.replace(current, **changes)
 
 
@@ -200,29 +175,3 @@ async def _enrol(
         return []
     await customers.enrol(customer_id, enrolment, now)
     return [enrolment]
-
-
-def audit_entry(
-    context: RequestContext, customer_id: int, action: str, changes: dict[str, Any]
-) -> AuditEntry:
-    return AuditEntry(
-        customer_id=customer_id,
-        action=action,
-        till_code=context.till_code,
-        occurred_at=context.now,
-        changes=changes,
-        user_context=context.user_context,
-        request_id=context.request_id,
-    )
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value

@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import V2Codes
@@ -24,13 +23,8 @@ from memberbase.domain.v2_validation import validate_v2
 from memberbase.storage.audit import AuditRepository
 from memberbase.storage.cards import Card, CardRepository
 from memberbase.storage.customers import CustomerRepository
-from memberbase.usecases.register_customers import (
-    MAX_ATTEMPTS,
-    RequestContext,
-    audit_entry,
-    jsonable,
-    retryable,
-)
+from memberbase.usecases.auditing import RequestContext, audit_entry
+from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 # Generated card numbers someone already typed in by hand are skipped, this many at most.
@@ -45,27 +39,23 @@ class V2Result:
     failure: Failure | None = None
 
 
-class _Refused(Exception):
-    def __init__(self, failure: Failure) -> None:
-        self.failure = failure
-
-
 async def register_v2(
     engine: AsyncEngine, org: OrgConfig, draft: V2Draft, context: RequestContext
 ) -> V2Result:
     valid = validate_v2(draft, org, context.now)
     if isinstance(valid, Failure):
         return V2Result(failure=valid)
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            async with UnitOfWork(engine) as uow:
-                return await _register(uow, org, valid, context)
-        except _Refused as refused:
-            return V2Result(failure=refused.failure)
-        except sa_exc.DBAPIError as error:
-            if not retryable(error):
-                raise
-    return V2Result(failure=Failure(V2Codes.CONCURRENT_ACTIONS))
+
+    async def attempt() -> V2Result:
+        async with UnitOfWork(engine) as uow:
+            return await _register(uow, org, valid, context)
+
+    outcome = await settle(attempt)
+    if outcome is None:
+        return V2Result(failure=Failure(V2Codes.CONCURRENT_ACTIONS))
+    if isinstance(outcome, Failure):
+        return V2Result(failure=outcome)
+    return outcome
 
 
 async def _register(uow: UnitOfWork, org: OrgConfig, valid: ValidV2, context: RequestContext) -> V2Result:
@@ -77,7 +67,7 @@ async def _register(uow: UnitOfWork, org: OrgConfig, valid: ValidV2, context: Re
     owners = {claim: Owner(cid, accounts[cid]) for claim, cid in holders.items()}
     decision = decide_v2(valid, owners)
     if isinstance(decision, Failure):
-        raise _Refused(decision)
+        raise Refused(decision)
     if isinstance(decision, CreateV2):
         customer_id = await _create(uow, customers, org, valid, context)
         side_effects = _opening_points(valid.enrolments)
@@ -142,7 +132,7 @@ async def _create(
         expiry = valid.points_expiry.get(enrolment.program_id)
         await customers.enrol(customer_id, _with_points_expiry(enrolment, expiry), context.now)
     issued = await _issue_cards(uow, customers, org, valid, customer_id, context.now)
-    changes = jsonable({**values, "accounts": sorted(valid.accounts), "cards": issued})
+    changes = {**values, "accounts": sorted(valid.accounts), "cards": issued}
     await AuditRepository(uow.conn, org.id).add(
         audit_entry(context, customer_id, "customer.registered", changes)
     )
@@ -162,13 +152,11 @@ async def _merge(
     for profile in _profiles(valid, context.now, context.till_code):
         await customers.add_profile(customer_id, profile)
     issued = await _issue_cards(uow, customers, org, valid, customer_id, context.now)
-    changes = jsonable(
-        {
-            "accounts_added": sorted(valid.accounts),
-            "identifiers_added": sorted(decision.new_claims),
-            "cards": issued,
-        }
-    )
+    changes = {
+        "accounts_added": sorted(valid.accounts),
+        "identifiers_added": sorted(decision.new_claims),
+        "cards": issued,
+    }
     await AuditRepository(uow.conn, org.id).add(audit_entry(context, customer_id, "customer.merged", changes))
     return customer_id
 
@@ -219,10 +207,10 @@ async def _generate(repo: CardRepository, customers: CustomerRepository, series:
         try:
             number: str = series.generated(await repo.next_sequence(series.id))
         except OverflowError as exc:
-            raise _Refused(Failure(V2Codes.CARD_SERIES_EXHAUSTED, f"series {series.id}")) from exc
+            raise Refused(Failure(V2Codes.CARD_SERIES_EXHAUSTED, f"series {series.id}")) from exc
         if not await customers.claim_holders([(CARD_CLAIM, number)]):
             return number
-    raise _Refused(Failure(V2Codes.CARD_SERIES_EXHAUSTED, f"series {series.id}: numbers taken"))
+    raise Refused(Failure(V2Codes.CARD_SERIES_EXHAUSTED, f"series {series.id}: numbers taken"))
 
 
 def _opening_points(enrolments: list[Enrolment]) -> list[dict[str, Any]]:

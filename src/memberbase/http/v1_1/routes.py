@@ -16,8 +16,9 @@ from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v1_1.parse import echo, envelope_items, parse_item
 from memberbase.http.v1_1.render import customers_envelope
+from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.get_customers import Lookup, get_customers
-from memberbase.usecases.register_customers import RequestContext, register_customers
+from memberbase.usecases.register_customers import register_customers
 
 router = APIRouter(prefix="/v1.1", tags=["v1.1"])
 

@@ -16,8 +16,8 @@ from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v2.render import customer_body, extended_fields_body, failure_body, warnings
 from memberbase.http.v2.schemas import CustomerWire, to_draft
+from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.read_customers import LookupQuery, details, lookup
-from memberbase.usecases.register_customers import RequestContext
 from memberbase.usecases.register_v2 import register_v2
 
 router = APIRouter(prefix="/v2", tags=["v2"])
