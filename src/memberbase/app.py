@@ -15,6 +15,7 @@ from memberbase import __version__
 from memberbase.auth.basic import BasicAuthenticator, OrgConfigCache
 from memberbase.auth.passwords import VerifiedSecrets
 from memberbase.domain.codes import Code, Codes
+from memberbase.http.audits import routes as audit_routes
 from memberbase.http.deps import Services
 from memberbase.http.errors import ApiError
 from memberbase.http.request_context import RequestIdMiddleware, request_id
@@ -40,7 +41,7 @@ def _render_error(
     request: Request, code: Code, message: str, http_status: int, headers: dict[str, str]
 ) -> Response:
     # Each API version answers in its own error shape; anything outside /v2 in the v1.1 envelope.
-    if request.url.path.startswith("/v2/") or request.url.path == "/v2":
+    if request.url.path.startswith(("/v2/", "/api_gateway/")) or request.url.path == "/v2":
         return JsonResponse(v2_error_body(code, message), status_code=http_status, headers=headers)
     return JsonResponse(error_envelope(code, message), status_code=http_status, headers=headers)
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(v1_1_routes.router)
     app.include_router(v2_routes.router)
+    app.include_router(audit_routes.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

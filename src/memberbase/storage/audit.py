@@ -47,19 +47,25 @@ class AuditRepository:
             },
         )
 
-    async def for_customer(self, customer_id: int) -> list[AuditEntry]:
-        query = (
-            sa.select(audit_log)
-            .where(audit_log.c.org_id == self._org_id, audit_log.c.customer_id == customer_id)
-            .order_by(audit_log.c.occurred_at, audit_log.c.id)
+    async def for_customer(
+        self, customer_id: int, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[AuditEntry]:
+        """The customer's rows, oldest first, optionally within [since, until]."""
+        query = sa.select(audit_log).where(
+            audit_log.c.org_id == self._org_id, audit_log.c.customer_id == customer_id
         )
+        if since is not None:
+            query = query.where(audit_log.c.occurred_at >= since)
+        if until is not None:
+            query = query.where(audit_log.c.occurred_at <= until)
+        query = query.order_by(audit_log.c.occurred_at, audit_log.c.id)
         rows = (await self._conn.execute(query)).all()
         return [
             AuditEntry(
                 customer_id=r.customer_id,
                 action=r.action,
                 till_code=r.till_code,
-                occurred_at=r.occurred_at,
+                occurred_at=r.occurred_at if r.occurred_at.tzinfo else r.occurred_at.replace(tzinfo=dt.UTC),
                 changes=r.changes,
                 user_context=r.user_context,
                 request_id=r.request_id,
