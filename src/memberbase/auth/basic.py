@@ -75,7 +75,10 @@ class BasicAuthenticator:
                     return None
                 version, org = loaded
                 self._configs.put(login.org_id, version, org)
-        return Principal(org=org, till_code=till_code)
+        till = org.till(till_code)
+        return Principal(
+            org=org, till_code=till_code, access=org.access_group(till.access_group if till else None)
+        )
 
     async def _check(self, till_code: str, stored_hash: str, secret: str) -> bool:
         if self._verified.known(till_code, stored_hash, secret):

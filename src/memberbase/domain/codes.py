@@ -50,6 +50,7 @@ class Codes:
     UNSUPPORTED_MEDIA_TYPE = _c(415, "Unsupported media type", R)
     ALL_FAILED = _c(500, "All requests have failed due to errors", R)
     BATCH_LIMIT_EXCEEDED = _c(1060, "Batch limit exceeded", R)
+    ACCESS_DENIED = _c(4000, "Not authorized. Access is denied!", R)
 
     # v1.1 item successes
     CUSTOMER_REGISTERED = _c(1000, "Customer registration successful", S)

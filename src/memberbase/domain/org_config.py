@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from memberbase.domain.access import DEFAULT_GROUP, AccessGroup
 from memberbase.domain.cards import CardSeries
 from memberbase.domain.customer_status import StatusLabel
 from memberbase.domain.extended_fields import CATALOGUE
@@ -101,6 +102,7 @@ class Till(_Frozen):
     password: str | None = Field(None, repr=False, min_length=1)
     password_md5: str | None = Field(None, repr=False, pattern=r"^[0-9a-fA-F]{32}$")
     store: str = Field("", max_length=200)
+    access_group: str | None = None  # a name from the org's access_groups; none: write on customer
 
     @field_validator("code")
     @classmethod
@@ -171,6 +173,7 @@ class OrgConfig(_Frozen):
     sources: tuple[SourceAccounts, ...] = (SourceAccounts(source="INSTORE"),)
     customer_status_labels: tuple[StatusLabel, ...] = ()
     card_series: tuple[CardSeries, ...] = ()
+    access_groups: tuple[AccessGroup, ...] = ()
 
     @field_validator("base_country", "supported_countries", mode="before")
     @classmethod
@@ -235,6 +238,12 @@ class OrgConfig(_Frozen):
         labels = [s.label.lower() for s in self.customer_status_labels]
         if len(set(labels)) != len(labels) or sum(s.default for s in self.customer_status_labels) > 1:
             raise ValueError(f"org {self.id}: status labels must be unique, with at most one default")
+        groups = {g.name for g in self.access_groups}
+        if len(groups) != len(self.access_groups):
+            raise ValueError(f"org {self.id}: access group names must be unique")
+        unknown = [t.code for t in self.tills if t.access_group is not None and t.access_group not in groups]
+        if unknown:
+            raise ValueError(f"org {self.id}: tills {unknown} name an access group the org does not define")
         series = self.card_series
         if len({c.id for c in series}) != len(series) or len({c.code for c in series}) != len(series):
             raise ValueError(f"org {self.id}: card series ids and codes must be unique")
@@ -269,6 +278,11 @@ class OrgConfig(_Frozen):
                 return f"{source} needs an accountId"
             return f"accountId {account_id!r} is not an account of {source} in this organisation"
         return None
+
+    def access_group(self, name: str | None) -> AccessGroup:
+        if name is None:
+            return DEFAULT_GROUP
+        return next(g for g in self.access_groups if g.name == name)
 
     def status_label(self, label: str) -> StatusLabel | None:
         return next((s for s in self.customer_status_labels if s.label.lower() == label.lower()), None)

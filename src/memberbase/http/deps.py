@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.auth.basic import BasicAuthenticator
 from memberbase.auth.principal import Principal
+from memberbase.domain.access import Level, Resource
 from memberbase.domain.codes import Codes
 from memberbase.http.errors import ApiError
 from memberbase.settings import Settings
@@ -35,5 +37,20 @@ async def till_principal(request: Request) -> Principal:
     return principal
 
 
+def _requires(resource: Resource, needed: Level) -> Callable[[Request], Awaitable[Principal]]:
+    async def check(request: Request) -> Principal:
+        principal = await till_principal(request)
+        if not principal.may(resource, needed):
+            what = f"{needed.name.lower()} access to {resource.value}"
+            raise ApiError(
+                Codes.ACCESS_DENIED, 403, f"the access group {principal.access.name!r} has no {what}"
+            )
+        return principal
+
+    return check
+
+
 TillPrincipal = Annotated[Principal, Depends(till_principal)]
+CustomerReader = Annotated[Principal, Depends(_requires(Resource.CUSTOMER, Level.READ))]
+CustomerWriter = Annotated[Principal, Depends(_requires(Resource.CUSTOMER, Level.WRITE))]
 AppServices = Annotated[Services, Depends(services)]

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from memberbase.domain.audit_events import REFERENCE_TYPES
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.org_config import OrgConfig
-from memberbase.http.deps import AppServices, TillPrincipal
+from memberbase.http.deps import AppServices, CustomerReader
 from memberbase.http.errors import ApiError
 from memberbase.http.responses import JsonResponse
 from memberbase.usecases.read_audits import AuditPage, AuditQuery, read_audits
@@ -122,7 +122,7 @@ def _render(page: AuditPage, query: AuditQuery, org: OrgConfig, with_context: bo
 
 
 @router.get("/audits", summary="A customer's audit trail: who changed what, when, from which till")
-async def audits(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+async def audits(request: Request, principal: CustomerReader, svc: AppServices) -> Response:
     query = _query(request, principal.org)
     page = await read_audits(svc.engine, principal.org.id, query)
     with_context = request.query_params.get("includeUserContext", "").lower() == "true"

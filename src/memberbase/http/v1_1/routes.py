@@ -10,7 +10,7 @@ from starlette.responses import Response
 from memberbase.domain.codes import Codes
 from memberbase.domain.org_config import IdentifierType
 from memberbase.http.body import read_json
-from memberbase.http.deps import AppServices, TillPrincipal
+from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
 from memberbase.http.errors import ApiError
 from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
@@ -42,7 +42,7 @@ def _flag(request: Request, name: str) -> bool:
 
 
 @router.post("/customer/add", summary="Register or update customers (batch)")
-async def add_customers(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+async def add_customers(request: Request, principal: CustomerWriter, svc: AppServices) -> Response:
     _check_format(request)
     body = await read_json(request, svc.settings.max_body_bytes)
     items = envelope_items(body)
@@ -68,7 +68,7 @@ async def add_customers(request: Request, principal: TillPrincipal, svc: AppServ
 
 
 @router.get("/customer/get", summary="Fetch customers by mobile, email, external_id or id")
-async def get_customer(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+async def get_customer(request: Request, principal: CustomerReader, svc: AppServices) -> Response:
     _check_format(request)
     lookups = [
         Lookup(kind, value.strip())

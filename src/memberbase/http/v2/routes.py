@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from memberbase.domain.codes import V2Codes
 from memberbase.http.body import read_json
-from memberbase.http.deps import AppServices, TillPrincipal
+from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
 from memberbase.http.errors import ApiError
 from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
@@ -28,7 +28,7 @@ def _validation_detail(exc: ValidationError) -> str:
 
 
 @router.post("/customers", summary="Register a customer, or add a source account to one")
-async def add_customer(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+async def add_customer(request: Request, principal: CustomerWriter, svc: AppServices) -> Response:
     body = await read_json(request, svc.settings.max_body_bytes)
     if not isinstance(body, dict):
         raise ApiError(V2Codes.INPUT_INVALID, 400, "the body must be a JSON object with profiles")
@@ -61,7 +61,7 @@ def _lookup_query(request: Request) -> LookupQuery:
 
 
 @router.get("/customers/lookup", summary="The id of the customer holding an identifier")
-async def lookup_customer(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+async def lookup_customer(request: Request, principal: CustomerReader, svc: AppServices) -> Response:
     found = await lookup(svc.engine, principal.org, _lookup_query(request))
     if not isinstance(found, int):
         return JsonResponse(failure_body(found), status_code=400)
@@ -69,7 +69,7 @@ async def lookup_customer(request: Request, principal: TillPrincipal, svc: AppSe
 
 
 @router.get("/customers/lookup/customerDetails", summary="The customer holding an identifier, in full")
-async def lookup_details(request: Request, principal: TillPrincipal, svc: AppServices) -> Response:
+async def lookup_details(request: Request, principal: CustomerReader, svc: AppServices) -> Response:
     found = await lookup(svc.engine, principal.org, _lookup_query(request))
     if not isinstance(found, int):
         return JsonResponse(failure_body(found), status_code=400)
@@ -80,7 +80,7 @@ async def lookup_details(request: Request, principal: TillPrincipal, svc: AppSer
 
 
 @router.get("/customers/{customer_id}", summary="A customer by id, in full")
-async def get_customer(customer_id: str, principal: TillPrincipal, svc: AppServices) -> Response:
+async def get_customer(customer_id: str, principal: CustomerReader, svc: AppServices) -> Response:
     if not (customer_id.isascii() and customer_id.isdigit() and len(customer_id) <= 18):
         raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404, f"{customer_id!r} is not a customer id")
     customer = await details(svc.engine, principal.org, int(customer_id))
@@ -90,5 +90,5 @@ async def get_customer(customer_id: str, principal: TillPrincipal, svc: AppServi
 
 
 @router.get("/extendedFields", summary="The organisation's enabled customer extended fields")
-async def extended_fields(principal: TillPrincipal) -> Response:
+async def extended_fields(principal: CustomerReader) -> Response:
     return JsonResponse(extended_fields_body(principal.org))
