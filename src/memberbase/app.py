@@ -13,11 +13,13 @@ from starlette.responses import Response
 
 from memberbase import __version__
 from memberbase.auth.basic import BasicAuthenticator, OrgConfigCache
+from memberbase.auth.oauth import OAuthService
 from memberbase.auth.passwords import VerifiedSecrets
 from memberbase.domain.codes import Code, Codes
 from memberbase.http.audits import routes as audit_routes
 from memberbase.http.deps import Services
 from memberbase.http.errors import ApiError
+from memberbase.http.oauth import routes as oauth_routes
 from memberbase.http.request_context import RequestIdMiddleware, request_id
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v1_1 import routes as v1_1_routes
@@ -41,6 +43,9 @@ def _render_error(
     request: Request, code: Code, message: str, http_status: int, headers: dict[str, str]
 ) -> Response:
     # Each API version answers in its own error shape; anything outside /v2 in the v1.1 envelope.
+    if request.url.path.startswith("/v3/"):
+        body = {"data": None, "errors": [{"code": code.code, "message": message}]}
+        return JsonResponse(body, status_code=http_status, headers=headers)
     if request.url.path.startswith(("/v2/", "/api_gateway/")) or request.url.path == "/v2":
         return JsonResponse(v2_error_body(code, message), status_code=http_status, headers=headers)
     return JsonResponse(error_envelope(code, message), status_code=http_status, headers=headers)
@@ -81,8 +86,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-        authenticator = BasicAuthenticator(engine, OrgConfigCache(), VerifiedSecrets())
-        app.state.services = Services(settings=settings, engine=engine, authenticator=authenticator)
+        configs = OrgConfigCache()
+        authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets())
+        oauth = OAuthService(engine, configs)
+        app.state.services = Services(
+            settings=settings, engine=engine, authenticator=authenticator, oauth=oauth
+        )
         try:
             yield
         finally:
@@ -99,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v1_1_routes.router)
     app.include_router(v2_routes.router)
     app.include_router(audit_routes.router)
+    app.include_router(oauth_routes.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

@@ -37,6 +37,18 @@ def verify_slow(stored_hash: str, secret: str) -> bool:
         return False
 
 
+def hash_exact(secret: str) -> str:
+    """For secrets compared exactly (API client secrets), unlike the case-free md5 hex of tills."""
+    return _hasher.hash(secret)
+
+
+def verify_exact(stored_hash: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, secret)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 # Verified against when a till does not exist, so a miss costs as much as a wrong password.
 DUMMY_HASH = _hasher.hash("memberbase-no-such-till")
 
@@ -44,12 +56,13 @@ DUMMY_HASH = _hasher.hash("memberbase-no-such-till")
 class VerifiedSecrets:
     """Per-process memo of secrets that verified against a stored hash."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fold_case: bool = True) -> None:
+        # Till secrets are md5 hex (any case); API client secrets compare exactly.
+        self._fold_case = fold_case
         self._memo: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
 
-    @staticmethod
-    def _digest(secret: str) -> bytes:
-        return hashlib.sha256(secret.lower().encode()).digest()
+    def _digest(self, secret: str) -> bytes:
+        return hashlib.sha256((secret.lower() if self._fold_case else secret).encode()).digest()
 
     def known(self, till_code: str, stored_hash: str, secret: str) -> bool:
         entry = self._memo.get(till_code)

@@ -119,6 +119,16 @@ class Till(_Frozen):
         return self
 
 
+class ApiClient(_Frozen):
+    """An OAuth client: exchanges key and secret for a token naming its org (hosted /v3/oauth)."""
+
+    key: str = Field(min_length=4, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")
+    secret: str | None = Field(None, min_length=8, repr=False)
+    token_ttl_seconds: int = Field(300, ge=60, le=30 * 24 * 3600)
+    default_till: str
+    access_group: str | None = None
+
+
 class CustomFieldDef(_Frozen):
     name: str = Field(min_length=1, max_length=100)
     max_length: int = Field(255, ge=1, le=4000)
@@ -174,6 +184,7 @@ class OrgConfig(_Frozen):
     customer_status_labels: tuple[StatusLabel, ...] = ()
     card_series: tuple[CardSeries, ...] = ()
     access_groups: tuple[AccessGroup, ...] = ()
+    api_clients: tuple[ApiClient, ...] = ()
 
     @field_validator("base_country", "supported_countries", mode="before")
     @classmethod
@@ -244,6 +255,13 @@ class OrgConfig(_Frozen):
         unknown = [t.code for t in self.tills if t.access_group is not None and t.access_group not in groups]
         if unknown:
             raise ValueError(f"org {self.id}: tills {unknown} name an access group the org does not define")
+        for client in self.api_clients:
+            if self.till(client.default_till) is None:
+                raise ValueError(
+                    f"org {self.id}: api client {client.key}: default_till is not a till of the org"
+                )
+            if client.access_group is not None and client.access_group not in groups:
+                raise ValueError(f"org {self.id}: api client {client.key} names an unknown access group")
         series = self.card_series
         if len({c.id for c in series}) != len(series) or len({c.code for c in series}) != len(series):
             raise ValueError(f"org {self.id}: card series ids and codes must be unique")
@@ -278,6 +296,9 @@ class OrgConfig(_Frozen):
                 return f"{source} needs an accountId"
             return f"accountId {account_id!r} is not an account of {source} in this organisation"
         return None
+
+    def api_client(self, key: str) -> ApiClient | None:
+        return next((c for c in self.api_clients if c.key == key), None)
 
     def access_group(self, name: str | None) -> AccessGroup:
         if name is None:
@@ -317,6 +338,12 @@ class OrgFile(_Frozen):
         if len(set(ids)) != len(ids):
             raise ValueError("org ids must be unique in one file")
         tills = [t.code for o in self.orgs for t in o.tills]
+        clients = [c.key for o in self.orgs for c in o.api_clients]
+        if len(set(clients)) != len(clients):
+            raise ValueError("api client keys must be unique across orgs: a key is a login")
+        secretless = [c.key for o in self.orgs for c in o.api_clients if c.secret is None]
+        if secretless:
+            raise ValueError(f"api clients without a secret: {secretless}")
         missing = [
             t.code for o in self.orgs for t in o.tills if t.password is None and t.password_md5 is None
         ]

@@ -14,13 +14,16 @@ class ApiError(Exception):
         http_status: int,
         detail: str | None = None,
         headers: dict[str, str] | None = None,
+        args: tuple[object, ...] = (),
     ) -> None:
         super().__init__(code.message)
         self.code = code
+        self.args_ = args
         self.http_status = http_status
         self.detail = detail
         self.headers = headers or {}
 
     @property
     def message(self) -> str:
-        return f"{self.code.message}: {self.detail}" if self.detail else self.code.message
+        text = self.code.format(*self.args_)
+        return f"{text}: {self.detail}" if self.detail else text

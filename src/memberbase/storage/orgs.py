@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memberbase.domain.org_config import OrgConfig
-from memberbase.storage.tables import orgs, tills
+from memberbase.storage.tables import api_clients, orgs, server_secrets, tills
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class OrgRepository:
 
     async def save(self, org: OrgConfig, version: int, now: dt.datetime, *, insert: bool) -> None:
         # Till secrets never go into the stored config: only their slow hashes, in `tills`.
-        config = org.model_dump(mode="json", exclude={"tills": {"__all__": {"password", "password_md5"}}})
+        secrets = {"tills": {"__all__": {"password", "password_md5"}}, "api_clients": {"__all__": {"secret"}}}
+        config = org.model_dump(mode="json", exclude=secrets)
         values = {"name": org.name, "config": config, "version": version, "updated_at": now}
         if insert:
             await self._conn.execute(orgs.insert().values(id=org.id, **values))
@@ -78,6 +79,57 @@ class OrgRepository:
             await self._conn.execute(
                 tills.update().where(tills.c.org_id == org_id, tills.c.code == code).values(values)
             )
+
+    async def client_login(self, key: str) -> TillLogin | None:
+        """An active API client by key, as a login (its key in place of a till code)."""
+        query = (
+            sa.select(api_clients.c.org_id, api_clients.c.key, api_clients.c.secret_hash, orgs.c.version)
+            .join(orgs, orgs.c.id == api_clients.c.org_id)
+            .where(api_clients.c.key == key, api_clients.c.active.is_(True))
+        )
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else TillLogin(row.org_id, row.version, row.key, row.secret_hash)
+
+    async def clients(self, org_id: int) -> dict[str, StoredTill]:
+        rows = await self._conn.execute(
+            sa.select(api_clients.c.key, api_clients.c.secret_hash, api_clients.c.active).where(
+                api_clients.c.org_id == org_id
+            )
+        )
+        return {r.key: StoredTill(r.secret_hash, r.active) for r in rows}
+
+    async def client_owner(self, key: str) -> int | None:
+        found = await self._conn.execute(sa.select(api_clients.c.org_id).where(api_clients.c.key == key))
+        return found.scalar_one_or_none()
+
+    async def put_client(self, org_id: int, key: str, secret_hash: str, *, insert: bool) -> None:
+        if insert:
+            await self._conn.execute(
+                api_clients.insert().values(org_id=org_id, key=key, secret_hash=secret_hash, active=True)
+            )
+        else:
+            await self._conn.execute(
+                api_clients.update()
+                .where(api_clients.c.org_id == org_id, api_clients.c.key == key)
+                .values(secret_hash=secret_hash, active=True)
+            )
+
+    async def deactivate_clients_except(self, org_id: int, keep: set[str]) -> None:
+        await self._conn.execute(
+            api_clients.update()
+            .where(api_clients.c.org_id == org_id, api_clients.c.key.not_in(keep) if keep else sa.true())
+            .values(active=False)
+        )
+
+    async def server_secret(self, name: str, fresh: str) -> str:
+        """The shared secret called `name`, storing `fresh` if there is none yet (first one wins)."""
+        found = (
+            await self._conn.execute(sa.select(server_secrets.c.value).where(server_secrets.c.name == name))
+        ).first()
+        if found is not None:
+            return str(found.value)
+        await self._conn.execute(server_secrets.insert().values(name=name, value=fresh))
+        return fresh
 
     async def deactivate_tills_except(self, org_id: int, keep: set[str]) -> None:
         # Tills removed from the file can no longer log in; their history stays.

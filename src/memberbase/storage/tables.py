@@ -50,6 +50,25 @@ tills = sa.Table(
     sa.Index("ux_tills_code", "code", unique=True),
 )
 
+# OAuth clients: like tills, a small reference table whose keys are logins.
+api_clients = sa.Table(
+    "api_clients",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, sa.ForeignKey("orgs.id"), primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("secret_hash", sa.String(200), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Index("ux_api_clients_key", "key", unique=True),
+)
+
+# Secrets every server process must share (the token signing key), created on first use.
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+
 customers = sa.Table(
     "customers",
     metadata,

@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from memberbase.auth.passwords import hash_wire_secret, verify_slow, wire_secret
+from memberbase.auth.passwords import hash_exact, hash_wire_secret, verify_exact, verify_slow, wire_secret
 from memberbase.domain.org_config import OrgConfig, OrgFile
 from memberbase.storage.orgs import OrgRepository
 from memberbase.usecases.unit_of_work import UnitOfWork
@@ -62,10 +62,12 @@ async def load_orgs(engine: AsyncEngine, org_file: OrgFile, now: dt.datetime | N
             if stored is None:
                 await repo.save(org, 1, when, insert=True)
                 await _put_tills(repo, org)
+                await _put_clients(repo, org)
                 report.created.append(org.id)
                 continue
             version, current = stored
             tills_changed = await _put_tills(repo, org)
+            tills_changed = await _put_clients(repo, org) or tills_changed
             if _public(current) != _public(org) or tills_changed:
                 # A new version makes every process re-read the org (and drop memoised logins).
                 await repo.save(org, version + 1, when, insert=False)
@@ -75,8 +77,11 @@ async def load_orgs(engine: AsyncEngine, org_file: OrgFile, now: dt.datetime | N
     return report
 
 
+_SECRETS = {"tills": {"__all__": {"password", "password_md5"}}, "api_clients": {"__all__": {"secret"}}}
+
+
 def _public(org: OrgConfig) -> dict[str, object]:
-    return org.model_dump(mode="json", exclude={"tills": {"__all__": {"password", "password_md5"}}})
+    return org.model_dump(mode="json", exclude=_SECRETS)
 
 
 async def _check_till_owners(repo: OrgRepository, org: OrgConfig) -> None:
@@ -84,6 +89,32 @@ async def _check_till_owners(repo: OrgRepository, org: OrgConfig) -> None:
         owner = await repo.till_owner(till.code)
         if owner is not None and owner != org.id:
             raise OrgFileError(f"till {till.code!r} already belongs to org {owner}; till codes are logins")
+    for client in org.api_clients:
+        owner = await repo.client_owner(client.key)
+        if owner is not None and owner != org.id:
+            raise OrgFileError(f"api client {client.key!r} already belongs to org {owner}; keys are logins")
+
+
+async def _put_clients(repo: OrgRepository, org: OrgConfig) -> bool:
+    """Create, re-key or re-activate the org's API clients; True when any login changed."""
+    existing = await repo.clients(org.id)
+    changed = False
+    for client in org.api_clients:
+        secret = client.secret or ""
+        current = existing.get(client.key)
+        if current is not None and await anyio.to_thread.run_sync(
+            verify_exact, current.password_hash, secret
+        ):
+            changed = changed or not current.active
+            await repo.put_client(org.id, client.key, current.password_hash, insert=False)
+            continue
+        hashed = await anyio.to_thread.run_sync(hash_exact, secret)
+        await repo.put_client(org.id, client.key, hashed, insert=current is None)
+        changed = True
+    keep = {c.key for c in org.api_clients}
+    leaving = {key for key, c in existing.items() if c.active and key not in keep}
+    await repo.deactivate_clients_except(org.id, keep)
+    return changed or bool(leaving)
 
 
 async def _put_tills(repo: OrgRepository, org: OrgConfig) -> bool:

@@ -1,0 +1,106 @@
+"""OAuth client credentials: key and secret for a token; a token (plus attribution) for a Principal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+import anyio
+import anyio.to_thread
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from memberbase.auth import tokens
+from memberbase.auth.basic import OrgConfigCache
+from memberbase.auth.passwords import DUMMY_HASH, VerifiedSecrets, verify_exact
+from memberbase.auth.principal import Principal
+from memberbase.domain.org_config import OrgConfig
+from memberbase.storage.orgs import OrgRepository, TillLogin
+from memberbase.usecases.unit_of_work import UnitOfWork
+
+SIGNING_KEY_NAME = "oauth_hs256"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    ttl_seconds: int
+
+
+class UnknownAttributionTill(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class OAuthService:
+    def __init__(self, engine: AsyncEngine, configs: OrgConfigCache) -> None:
+        self._engine = engine
+        self._configs = configs
+        self._verified = VerifiedSecrets(fold_case=False)
+        self._verifying: dict[str, anyio.Lock] = {}
+        self._signing_key: str | None = None
+
+    async def signing_key(self) -> str:
+        if self._signing_key is None:
+            async with UnitOfWork(self._engine) as uow:
+                # The first process to ask stores the key; every other one reads it.
+                self._signing_key = await OrgRepository(uow.conn).server_secret(
+                    SIGNING_KEY_NAME, secrets.token_urlsafe(48)
+                )
+        return self._signing_key
+
+    async def _client(self, key: str) -> tuple[TillLogin, OrgConfig] | None:
+        async with self._engine.connect() as conn:
+            repo = OrgRepository(conn)
+            login = await repo.client_login(key)
+            if login is None:
+                return None
+            org = self._configs.get(login.org_id, login.org_version)
+            if org is None:
+                loaded = await repo.get_config(login.org_id)
+                if loaded is None:
+                    return None
+                version, org = loaded
+                self._configs.put(login.org_id, version, org)
+        return login, org
+
+    async def generate(self, key: str, secret: str, now: dt.datetime) -> IssuedToken | None:
+        found = await self._client(key)
+        if found is None:
+            await anyio.to_thread.run_sync(verify_exact, DUMMY_HASH, secret)
+            return None
+        login, org = found
+        lock = self._verifying.setdefault(key, anyio.Lock())
+        async with lock:
+            if not self._verified.known(key, login.password_hash, secret):
+                if not await anyio.to_thread.run_sync(verify_exact, login.password_hash, secret):
+                    return None
+                self._verified.remember(key, login.password_hash, secret)
+        client = org.api_client(key)
+        if client is None:  # the file no longer has it, though the row is still active
+            return None
+        token = tokens.issue(await self.signing_key(), org.id, key, client.token_ttl_seconds, now)
+        return IssuedToken(token, client.token_ttl_seconds)
+
+    async def authenticate(self, token: str, attribution_till: str | None) -> Principal | None:
+        """The principal of a valid token; None for an invalid one or a removed client.
+
+        Raises tokens.TokenExpired for an expired token and UnknownAttributionTill when the
+        named till is not a till of the client's org.
+        """
+        try:
+            claims = tokens.verify(await self.signing_key(), token)
+        except tokens.TokenInvalid:
+            return None
+        found = await self._client(claims.client_key)
+        if found is None or found[0].org_id != claims.org_id:
+            return None
+        org = found[1]
+        client = org.api_client(claims.client_key)
+        if client is None:
+            return None
+        till = attribution_till or client.default_till
+        if org.till(till) is None:
+            raise UnknownAttributionTill(till)
+        return Principal(org=org, till_code=till, access=org.access_group(client.access_group))
