@@ -65,6 +65,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield from _postgres_url()
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The local Redis; never skipped under CI=true."""
+    import socket
+
+    url = os.environ.get("MEMBERBASE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=2).close()
+    except OSError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required under CI=true and is unreachable: {exc}")
+        pytest.skip(f"Redis unreachable: {exc}")
+    return url
+
+
 _ids = itertools.count(1000)
 
 

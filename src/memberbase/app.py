@@ -26,6 +26,7 @@ from memberbase.http.v1_1 import routes as v1_1_routes
 from memberbase.http.v1_1.render import error_envelope
 from memberbase.http.v2 import routes as v2_routes
 from memberbase.http.v2.render import error_body as v2_error_body
+from memberbase.rate_limiter import RateLimiter
 from memberbase.settings import Settings
 from memberbase.storage.database import create_engine
 
@@ -89,12 +90,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configs = OrgConfigCache()
         authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets())
         oauth = OAuthService(engine, configs)
+        limiter = RateLimiter(settings.redis_url, settings.rate_limit_prefix)
         app.state.services = Services(
-            settings=settings, engine=engine, authenticator=authenticator, oauth=oauth
+            settings=settings, engine=engine, authenticator=authenticator, oauth=oauth, rate_limiter=limiter
         )
         try:
             yield
         finally:
+            limiter.close()
             await engine.dispose()
 
     app = FastAPI(

@@ -99,13 +99,20 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on. Env: MEMBERBASE_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on. Env: MEMBERBASE_PORT.")] = None,
     access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="redis://host:6379/0 to share rate-limit counters between processes. "
+            "Env: MEMBERBASE_REDIS_URL."
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, load the organisations, and serve the API."""
     import uvicorn
 
     from memberbase.app import create_app
 
-    settings = _settings(config=config, database_url=database_url, host=host, port=port)
+    settings = _settings(config=config, database_url=database_url, host=host, port=port, redis_url=redis_url)
     report, path = _prepare(settings)
     print_banner(settings, path, report, demo=settings.config is None)
     uvicorn.run(

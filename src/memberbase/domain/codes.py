@@ -51,6 +51,7 @@ class Codes:
     ALL_FAILED = _c(500, "All requests have failed due to errors", R)
     BATCH_LIMIT_EXCEEDED = _c(1060, "Batch limit exceeded", R)
     ACCESS_DENIED = _c(4000, "Not authorized. Access is denied!", R)
+    RATE_LIMITED = _c(429, "Rate limit exceeded", R)
     TOKEN_EXPIRED = _c(498, "Token expired at {}", R)
     INVALID_CLIENT = _c(320001, "Invalid client key and secret", R)
     INVALID_ATTRIBUTION_TILL = _c(91021, "Invalid attribution TILL passed", R)

@@ -21,6 +21,7 @@ from memberbase.domain.access import DEFAULT_GROUP, AccessGroup
 from memberbase.domain.cards import CardSeries
 from memberbase.domain.customer_status import StatusLabel
 from memberbase.domain.extended_fields import CATALOGUE
+from memberbase.domain.rate_limits import RateLimits
 from memberbase.domain.sources import SourceAccounts
 
 
@@ -185,6 +186,7 @@ class OrgConfig(_Frozen):
     card_series: tuple[CardSeries, ...] = ()
     access_groups: tuple[AccessGroup, ...] = ()
     api_clients: tuple[ApiClient, ...] = ()
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
 
     @field_validator("base_country", "supported_countries", mode="before")
     @classmethod

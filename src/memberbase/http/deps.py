@@ -9,13 +9,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from memberbase.auth.basic import BasicAuthenticator
+from memberbase.auth.basic import BasicAuthenticator, parse_basic
 from memberbase.auth.oauth import OAuthService, UnknownAttributionTill
 from memberbase.auth.principal import Principal
 from memberbase.auth.tokens import TokenExpired
 from memberbase.domain.access import Level, Resource
 from memberbase.domain.codes import Codes
 from memberbase.http.errors import ApiError
+from memberbase.rate_limiter import RateLimiter, Verdict
 from memberbase.settings import Settings
 
 
@@ -25,6 +26,7 @@ class Services:
     engine: AsyncEngine
     authenticator: BasicAuthenticator
     oauth: OAuthService
+    rate_limiter: RateLimiter
 
 
 def services(request: Request) -> Services:
@@ -63,13 +65,36 @@ async def _token_principal(request: Request, token: str) -> Principal:
     return principal
 
 
+def too_many(verdict: Verdict, what: str) -> ApiError:
+    headers = {
+        "Retry-After": str(verdict.reset_after),
+        "RateLimit-Limit": str(verdict.limit),
+        "RateLimit-Remaining": str(verdict.remaining),
+        "RateLimit-Reset": str(verdict.reset_after),
+    }
+    return ApiError(Codes.RATE_LIMITED, 429, what, headers=headers)
+
+
+async def guard_login(svc: Services, login: str) -> None:
+    """Refuse a login that used up its failed attempts, before spending a slow hash on it."""
+    blocked = await svc.rate_limiter.login_blocked(login, svc.settings.failed_logins_per_5_minutes)
+    if blocked is not None:
+        raise too_many(blocked, f"too many failed logins for {login!r}; try again later")
+
+
 async def till_principal(request: Request) -> Principal:
     """Who is calling: an OAuth token when one is sent, else HTTP Basic as a till."""
     token = next((request.headers[h] for h in TOKEN_HEADERS if request.headers.get(h)), None)
     if token is not None:
         return await _token_principal(request, token)
     svc = services(request)
-    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    header = request.headers.get("authorization")
+    credentials = parse_basic(header)
+    if credentials is not None:
+        await guard_login(svc, credentials[0])
+    principal = await svc.authenticator.authenticate(header)
+    if principal is None and credentials is not None:
+        await svc.rate_limiter.login_failed(credentials[0], svc.settings.failed_logins_per_5_minutes)
     if principal is None:
         raise ApiError(Codes.UNAUTHORIZED, 401, headers={"WWW-Authenticate": 'Basic realm="memberbase"'})
     return principal
@@ -83,9 +108,21 @@ def _requires(resource: Resource, needed: Level) -> Callable[[Request], Awaitabl
             raise ApiError(
                 Codes.ACCESS_DENIED, 403, f"the access group {principal.access.name!r} has no {what}"
             )
+        await _within_rate_limit(request, principal)
         return principal
 
     return check
+
+
+async def _within_rate_limit(request: Request, principal: Principal) -> None:
+    route = request.scope.get("route")
+    api = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    per_minute = principal.org.rate_limits.limit(api)
+    if per_minute is None:
+        return
+    verdict = await services(request).rate_limiter.request(principal.org.id, api, per_minute)
+    if not verdict.allowed:
+        raise too_many(verdict, f"{per_minute} requests per minute for {api}")
 
 
 TillPrincipal = Annotated[Principal, Depends(till_principal)]
