@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -26,6 +27,7 @@ from memberbase.http.v1_1 import routes as v1_1_routes
 from memberbase.http.v1_1.render import error_envelope
 from memberbase.http.v2 import routes as v2_routes
 from memberbase.http.v2.render import error_body as v2_error_body
+from memberbase.observability import Metrics
 from memberbase.rate_limiter import RateLimiter
 from memberbase.settings import Settings
 from memberbase.storage.database import create_engine
@@ -106,7 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Self-hosted loyalty customer registry (v1.1 and v2 customer APIs)",
         lifespan=lifespan,
     )
-    app.add_middleware(RequestIdMiddleware)
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.add_middleware(RequestIdMiddleware, metrics=metrics, log_access=settings.access_log)
     _install_error_handlers(app)
     app.include_router(v1_1_routes.router)
     app.include_router(v2_routes.router)
@@ -116,5 +120,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/health", tags=["ops"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics: requests, latency, registrations, codes")
+    async def metrics_endpoint() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -23,5 +23,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest request body accepted")
     db_pool_size: int = Field(10, ge=1, le=200)
     redis_url: str | None = Field(None, description="redis://host:6379/0 to share rate-limit counters")
+    access_log: bool = Field(False, description="log one JSON line per request")
     rate_limit_prefix: str = Field("memberbase", min_length=1, description="names the shared counters")
     failed_logins_per_5_minutes: int = Field(10, ge=1, le=10_000, description="then a login is refused 429")

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from memberbase.cli.banner import print_banner
+from memberbase.observability import configure_logging
 from memberbase.settings import Settings
 from memberbase.storage import schema
 from memberbase.storage.database import UnsupportedDatabase, create_engine
@@ -112,11 +113,20 @@ def serve(
 
     from memberbase.app import create_app
 
-    settings = _settings(config=config, database_url=database_url, host=host, port=port, redis_url=redis_url)
+    settings = _settings(
+        config=config,
+        database_url=database_url,
+        host=host,
+        port=port,
+        redis_url=redis_url,
+        access_log=access_log,
+    )
+    configure_logging()
     report, path = _prepare(settings)
     print_banner(settings, path, report, demo=settings.config is None)
+    # Our middleware writes the access log as JSON lines; uvicorn's own is off.
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=access_log
+        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False
     )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from memberbase.observability import Metrics, access_log, current_request_id
 
 REQUEST_ID_HEADER = "X-Cap-Requestid"
 USER_CONTEXT_HEADERS = {
@@ -32,10 +35,17 @@ def user_context(request: Request) -> dict[str, str] | None:
 
 
 class RequestIdMiddleware:
-    """Gives every request an id and every response the X-Cap-Requestid header."""
+    """Gives every request an id, every response the X-Cap-Requestid header, and traces it.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Tracing: the request is counted and timed in the metrics by route (the template,
+    so ids in paths do not explode the label set) and, when access logging is on,
+    logged as one JSON line.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, log_access: bool = False) -> None:
         self.app = app
+        self.metrics = metrics
+        self.log_access = log_access
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,10 +53,31 @@ class RequestIdMiddleware:
             return
         rid = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
+        token = current_request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", []).append((REQUEST_ID_HEADER.encode(), rid.encode()))
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.observe_request(scope["method"], route, status, started)
+            if self.log_access:
+                access_log.info(
+                    "request",
+                    extra={
+                        "request_id": rid,
+                        "method": scope["method"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            current_request_id.reset(token)

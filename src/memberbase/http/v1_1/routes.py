@@ -16,6 +16,7 @@ from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v1_1.parse import echo, envelope_items, parse_item
 from memberbase.http.v1_1.render import customers_envelope
+from memberbase.observability import Metrics
 from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.get_customers import Lookup, get_customers
 from memberbase.usecases.register_customers import register_customers
@@ -63,6 +64,13 @@ async def add_customers(request: Request, principal: CustomerWriter, svc: AppSer
     results = await register_customers(
         svc.engine, principal.org, [parse_item(i) for i in items], context, [echo(i) for i in items]
     )
+    metrics: Metrics = request.app.state.metrics
+    for result in results:
+        if result.failure is not None:
+            metrics.record("v1.1", "failed", [result.failure.code.code])
+        else:
+            outcome = "registered" if result.success is Codes.CUSTOMER_REGISTERED else "updated"
+            metrics.record("v1.1", outcome, [w.code.code for w in result.warnings])
     http_status, payload = customers_envelope(results, principal.org)
     return JsonResponse(payload, status_code=http_status)
 

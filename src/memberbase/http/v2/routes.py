@@ -16,6 +16,7 @@ from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v2.render import customer_body, extended_fields_body, failure_body, warnings
 from memberbase.http.v2.schemas import CustomerWire, to_draft
+from memberbase.observability import Metrics
 from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.read_customers import LookupQuery, details, lookup
 from memberbase.usecases.register_v2 import register_v2
@@ -45,8 +46,12 @@ async def add_customer(request: Request, principal: CustomerWriter, svc: AppServ
         user_context=user_context(request),
     )
     result = await register_v2(svc.engine, principal.org, draft, context)
+    metrics: Metrics = request.app.state.metrics
     if result.failure is not None:
+        metrics.record("v2", "failed", [result.failure.code.code])
         return JsonResponse(failure_body(result.failure), status_code=400)
+    merged = any(w.code is V2Codes.MERGED_ACROSS_SOURCES for w in result.warnings)
+    metrics.record("v2", "merged" if merged else "registered", [w.code.code for w in result.warnings])
     payload = {
         "createdId": result.created_id,
         "warnings": warnings(result.warnings),

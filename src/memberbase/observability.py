@@ -1,0 +1,91 @@
+"""Request tracing: one JSON log line per request carrying its id, and Prometheus metrics.
+
+Logs never carry credentials: the access line has method, route, status, time,
+request id and the org/till that authenticated, never headers or the query
+string (which may hold identifiers).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+
+access_log = logging.getLogger("memberbase.access")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, and any `extra` fields."""
+
+    _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        # Records made inside a request carry its id even when formatted later.
+        request_id = getattr(record, "request_id", None) or current_request_id.get()
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update({k: v for k, v in record.__dict__.items() if k not in self._STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    for name in ("memberbase", "uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+
+
+class Metrics:
+    """The service's metrics, in a registry of its own (one per app, so tests stay apart)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "memberbase_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "memberbase_http_request_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.registrations = Counter(
+            "memberbase_registrations",
+            "Registration items by outcome",
+            ["api", "outcome"],
+            registry=self.registry,
+        )
+        self.codes = Counter(
+            "memberbase_result_codes",
+            "Error and warning codes answered",
+            ["api", "code"],
+            registry=self.registry,
+        )
+
+    def record(self, api: str, outcome: str, codes: list[int]) -> None:
+        """One registration item: its outcome (registered, updated, merged, failed) and codes answered."""
+        self.registrations.labels(api, outcome).inc()
+        for code in codes:
+            self.codes.labels(api, str(code)).inc()
+
+    def observe_request(self, method: str, route: str, status: int, started: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(time.perf_counter() - started)
