@@ -25,6 +25,7 @@ from memberbase.http.request_context import RequestIdMiddleware, request_id
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v1_1 import routes as v1_1_routes
 from memberbase.http.v1_1.render import error_envelope
+from memberbase.http.v1_1.xml import XmlResponse, wants_xml
 from memberbase.http.v2 import routes as v2_routes
 from memberbase.http.v2.render import error_body as v2_error_body
 from memberbase.observability import Metrics
@@ -51,6 +52,8 @@ def _render_error(
         return JsonResponse(body, status_code=http_status, headers=headers)
     if request.url.path.startswith(("/v2/", "/api_gateway/")) or request.url.path == "/v2":
         return JsonResponse(v2_error_body(code, message), status_code=http_status, headers=headers)
+    if wants_xml(request):
+        return XmlResponse(error_envelope(code, message), status_code=http_status, headers=headers)
     return JsonResponse(error_envelope(code, message), status_code=http_status, headers=headers)
 
 

@@ -60,10 +60,10 @@ async def test_wrong_content_type_answers_415(api: Api) -> None:
     assert status_of(response)["code"] == 415
 
 
-async def test_xml_format_is_refused_clearly(api: Api) -> None:
-    response = await api.add({"mobile": "919876500001"}, format="xml")
+async def test_an_unknown_format_is_refused_clearly(api: Api) -> None:
+    response = await api.add({"mobile": "919876500001"}, format="yaml")
     assert response.status_code == 400
-    assert "format=json" in status_of(response)["message"]
+    assert "format=json or format=xml" in status_of(response)["message"]
 
 
 async def test_oversize_body_answers_413(database_url: str, api: Api) -> None:

@@ -28,6 +28,15 @@ async def read_json(request: Request, limit: int) -> Any:
             f"send the body as JSON with Content-Type: application/json "
             f"(got {request.headers.get('content-type')!r})",
         )
+    raw = await read_bounded(request, limit)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(Codes.INPUT_INVALID, 400, f"malformed JSON ({exc})") from exc
+
+
+async def read_bounded(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 beyond `limit` bytes and with 400 when empty."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ApiError(Codes.BODY_TOO_LARGE, 413, f"the limit is {limit} bytes")
@@ -41,7 +50,4 @@ async def read_json(request: Request, limit: int) -> Any:
     raw = b"".join(chunks)
     if not raw.strip():
         raise ApiError(Codes.INPUT_INVALID, 400, "the request body is empty")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(Codes.INPUT_INVALID, 400, f"malformed JSON ({exc})") from exc
+    return raw

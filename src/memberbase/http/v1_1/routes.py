@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from memberbase.domain.codes import Codes
 from memberbase.domain.org_config import IdentifierType
-from memberbase.http.body import read_json
+from memberbase.http.body import read_bounded, read_json
 from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
 from memberbase.http.errors import ApiError
 from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v1_1.parse import echo, envelope_items, parse_item
 from memberbase.http.v1_1.render import customers_envelope
+from memberbase.http.v1_1.xml import XmlResponse, body_is_xml, parse_xml, wants_xml
 from memberbase.observability import Metrics
 from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.get_customers import Lookup, get_customers
@@ -34,8 +36,27 @@ GET_LIMIT = 100
 
 def _check_format(request: Request) -> None:
     wanted = request.query_params.get("format", "json").lower()
-    if wanted != "json":
-        raise ApiError(Codes.INPUT_INVALID, 400, f"format={wanted} is not served; use format=json")
+    if wanted not in ("json", "xml"):
+        raise ApiError(
+            Codes.INPUT_INVALID, 400, f"format={wanted} is not served; use format=json or format=xml"
+        )
+
+
+async def _read_body(request: Request, limit: int) -> Any:
+    """The envelope from a JSON or an XML body (by Content-Type; format=xml makes a bare body XML)."""
+    bare = not request.headers.get("content-type")
+    if body_is_xml(request) or (bare and request.query_params.get("format", "").lower() == "xml"):
+        try:
+            return parse_xml(await read_bounded(request, limit))
+        except ValueError as exc:
+            raise ApiError(Codes.INPUT_INVALID, 400, f"malformed XML ({exc})") from exc
+    return await read_json(request, limit)
+
+
+def _answer(request: Request, payload: dict[str, Any], status_code: int) -> Response:
+    if wants_xml(request):
+        return XmlResponse(payload, status_code=status_code)
+    return JsonResponse(payload, status_code=status_code)
 
 
 def _flag(request: Request, name: str) -> bool:
@@ -45,7 +66,7 @@ def _flag(request: Request, name: str) -> bool:
 @router.post("/customer/add", summary="Register or update customers (batch)")
 async def add_customers(request: Request, principal: CustomerWriter, svc: AppServices) -> Response:
     _check_format(request)
-    body = await read_json(request, svc.settings.max_body_bytes)
+    body = await _read_body(request, svc.settings.max_body_bytes)
     items = envelope_items(body)
     if items is None:
         raise ApiError(
@@ -72,7 +93,7 @@ async def add_customers(request: Request, principal: CustomerWriter, svc: AppSer
             outcome = "registered" if result.success is Codes.CUSTOMER_REGISTERED else "updated"
             metrics.record("v1.1", outcome, [w.code.code for w in result.warnings])
     http_status, payload = customers_envelope(results, principal.org)
-    return JsonResponse(payload, status_code=http_status)
+    return _answer(request, payload, http_status)
 
 
 @router.get("/customer/get", summary="Fetch customers by mobile, email, external_id or id")
@@ -92,4 +113,4 @@ async def get_customer(request: Request, principal: CustomerReader, svc: AppServ
     http_status, payload = customers_envelope(
         results, principal.org, for_get=True, user_id=_flag(request, "user_id")
     )
-    return JsonResponse(payload, status_code=http_status)
+    return _answer(request, payload, http_status)
