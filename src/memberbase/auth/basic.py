@@ -13,7 +13,7 @@ from memberbase.auth.passwords import DUMMY_HASH, VerifiedSecrets, verify_slow
 from memberbase.auth.principal import Principal
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.text import has_control
-from memberbase.storage.orgs import OrgRepository
+from memberbase.storage.orgs import OrgRepository, TillLogin
 
 
 def parse_basic(header: str | None) -> tuple[str, str] | None:
@@ -45,6 +45,18 @@ class OrgConfigCache:
     def put(self, org_id: int, version: int, config: OrgConfig) -> None:
         self._by_org[org_id] = (version, config)
 
+    async def resolve(self, repo: OrgRepository, login: TillLogin) -> OrgConfig | None:
+        """The config of the login's org: cached when its version is current, else read and cached."""
+        org = self.get(login.org_id, login.org_version)
+        if org is not None:
+            return org
+        loaded = await repo.get_config(login.org_id)
+        if loaded is None:
+            return None
+        version, org = loaded
+        self.put(login.org_id, version, org)
+        return org
+
 
 class BasicAuthenticator:
     def __init__(self, engine: AsyncEngine, configs: OrgConfigCache, verified: VerifiedSecrets) -> None:
@@ -68,13 +80,9 @@ class BasicAuthenticator:
                 return None
             if not await self._check(login.code, login.password_hash, secret):
                 return None
-            org = self._configs.get(login.org_id, login.org_version)
+            org = await self._configs.resolve(repo, login)
             if org is None:
-                loaded = await repo.get_config(login.org_id)
-                if loaded is None:
-                    return None
-                version, org = loaded
-                self._configs.put(login.org_id, version, org)
+                return None
         till = org.till(till_code)
         return Principal(
             org=org, till_code=till_code, access=org.access_group(till.access_group if till else None)

@@ -56,13 +56,9 @@ class OAuthService:
             login = await repo.client_login(key)
             if login is None:
                 return None
-            org = self._configs.get(login.org_id, login.org_version)
+            org = await self._configs.resolve(repo, login)
             if org is None:
-                loaded = await repo.get_config(login.org_id)
-                if loaded is None:
-                    return None
-                version, org = loaded
-                self._configs.put(login.org_id, version, org)
+                return None
         return login, org
 
     async def generate(self, key: str, secret: str, now: dt.datetime) -> IssuedToken | None:
