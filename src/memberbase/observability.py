@@ -23,7 +23,12 @@ access_log = logging.getLogger("memberbase.access")
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, and any `extra` fields."""
 
-    _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+    # Record attributes that are not extra fields (uvicorn adds an ANSI-coloured copy of the message).
+    _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+        "message",
+        "asctime",
+        "color_message",
+    }
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
