@@ -64,3 +64,18 @@ async def test_v2_registration_and_merge_are_audited_with_user_context(api: Api,
     assert rows[0].user_context is not None
     assert rows[0].user_context["entitySource"] == "API"
     assert rows[1].changes["accounts_added"] == [["ECOMMERCE", ""]]
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"])
+async def test_the_database_refuses_to_change_audit_rows(api: Api, engine_for: Any, statement: str) -> None:
+    import sqlalchemy as sa
+    from sqlalchemy.exc import DBAPIError
+
+    await api.add_one({"mobile": "919876540009"})
+    engine = engine_for()
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(DBAPIError, match="append-only"):
+                await conn.execute(sa.text(f"{statement} WHERE org_id = :org"), {"org": api.spec.org_id})
+    finally:
+        await engine.dispose()
