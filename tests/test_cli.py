@@ -111,3 +111,47 @@ def test_serve_starts_prints_credentials_and_the_printed_curl_registers(tmp_path
     assert "demo.till" in output
     assert "demo123" in output
     assert "curl -s -X POST" in output
+
+
+def test_serve_with_two_workers_serves_registrations(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "MEMBERBASE_DATABASE_URL": f"sqlite:///{tmp_path / 'workers.db'}"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "memberbase",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-access-log",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("server did not start")
+        auth = ("demo.till", "62cc2d8b4bf2d8728120d052163a77df")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=auth) as client:
+            for n in range(10):
+                body = {"root": {"customer": [{"mobile": f"91987663{n:04d}"}]}}
+                assert client.post("/v1.1/customer/add", json=body).status_code == 200
+            got = client.get("/v1.1/customer/get?mobile=919876630009").json()
+            assert got["response"]["customers"]["customer"][0]["item_status"]["code"] == "1000"
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=30)
+    assert "without --redis-url each worker counts rate limits on its own" in output

@@ -28,7 +28,7 @@ from memberbase.http.v1_1.render import error_envelope
 from memberbase.http.v1_1.xml import XmlResponse, wants_xml
 from memberbase.http.v2 import routes as v2_routes
 from memberbase.http.v2.render import error_body as v2_error_body
-from memberbase.observability import Metrics
+from memberbase.observability import Metrics, configure_logging
 from memberbase.rate_limiter import RateLimiter
 from memberbase.settings import Settings
 from memberbase.storage.database import create_engine
@@ -84,6 +84,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         rid = request_id(request)
         message = f"Internal error; quote request id {rid} to your administrator"
         return _render_error(request, Codes.ALL_FAILED, message, 500, {})
+
+
+def app_from_environment() -> FastAPI:
+    """The factory each `serve --workers` process calls: settings from MEMBERBASE_* variables."""
+    configure_logging()
+    return create_app(Settings())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -6,6 +6,7 @@ Commands call use cases and the storage layer directly, never the HTTP API.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -100,6 +101,12 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on. Env: MEMBERBASE_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on. Env: MEMBERBASE_PORT.")] = None,
     access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="Server processes behind the one port (use --redis-url with more than one)."
+        ),
+    ] = 1,
     redis_url: Annotated[
         str | None,
         typer.Option(
@@ -125,8 +132,24 @@ def serve(
     report, path = _prepare(settings)
     print_banner(settings, path, report, demo=settings.config is None)
     # Our middleware writes the access log as JSON lines; uvicorn's own is off.
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False
+        )
+        return
+    if settings.redis_url is None:
+        err.print("[yellow]warning:[/yellow] without --redis-url each worker counts rate limits on its own")
+    # Workers are new processes: they read their settings from the environment.
+    for name, value in settings.model_dump(exclude_none=True).items():
+        os.environ[f"MEMBERBASE_{name.upper()}"] = str(value)
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False
+        "memberbase.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
     )
 
 
