@@ -78,30 +78,38 @@ def _free_port() -> int:
         return port
 
 
-def test_serve_starts_prints_credentials_and_the_printed_curl_registers(tmp_path: Path) -> None:
+def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int]:
+    """`memberbase serve` as a user starts it, on a free port and a fresh SQLite file, once healthy."""
     port = _free_port()
     env = {**os.environ, "MEMBERBASE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "memberbase", "serve", "--port", str(port)],
+        [sys.executable, "-m", "memberbase", "serve", "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
         cwd=tmp_path,
     )
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc, port
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.terminate()
+    pytest.fail(f"server did not start: {proc.communicate(timeout=20)[0]}")
+
+
+DEMO_AUTH = ("demo.till", "62cc2d8b4bf2d8728120d052163a77df")
+
+
+def test_serve_starts_prints_credentials_and_the_printed_curl_registers(tmp_path: Path) -> None:
+    proc, port = _serve(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("server did not start")
-        auth = ("demo.till", "62cc2d8b4bf2d8728120d052163a77df")
         body = {"root": {"customer": [{"mobile": "919876532218", "firstname": "Tom"}]}}
-        response = httpx.post(f"http://127.0.0.1:{port}/v1.1/customer/add?format=json", json=body, auth=auth)
+        url = f"http://127.0.0.1:{port}/v1.1/customer/add?format=json"
+        response = httpx.post(url, json=body, auth=DEMO_AUTH)
         assert response.status_code == 200
         assert response.json()["response"]["customers"]["customer"][0]["current_slab"] == "Base"
     finally:
@@ -114,38 +122,9 @@ def test_serve_starts_prints_credentials_and_the_printed_curl_registers(tmp_path
 
 
 def test_serve_with_two_workers_serves_registrations(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {**os.environ, "MEMBERBASE_DATABASE_URL": f"sqlite:///{tmp_path / 'workers.db'}"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "memberbase",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--no-access-log",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+    proc, port = _serve(tmp_path, "--workers", "2", "--no-access-log")
     try:
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("server did not start")
-        auth = ("demo.till", "62cc2d8b4bf2d8728120d052163a77df")
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=auth) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=DEMO_AUTH) as client:
             for n in range(10):
                 body = {"root": {"customer": [{"mobile": f"91987663{n:04d}"}]}}
                 assert client.post("/v1.1/customer/add", json=body).status_code == 200

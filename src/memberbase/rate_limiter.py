@@ -37,7 +37,7 @@ class RateLimiter:
         if redis_url:
             # Our own pool, so that shutting down closes its connections.
             self._pool = coredis.ConnectionPool.from_url(redis_url)
-            # The stub types options as scalars; the Redis storage accepts a pool (documented).
+            # The type hints say scalars only; the Redis storage takes a pool too (documented).
             storage = storage_from_string(f"async+{redis_url}", connection_pool=self._pool)  # type: ignore[arg-type]
         else:
             storage = storage_from_string("async+memory://")
