@@ -1,0 +1,174 @@
+"""The registration work of memberbase in plain SQL, as the yardstick for bench/register.py.
+
+One transaction per new customer, the same rows memberbase writes for a v1.1
+registration, one statement per round trip through asyncpg (no HTTP, no ORM):
+advisory lock on the identifiers, owner lookup, customer row, three identifier
+claims, profile, enrolment, audit row. Run it right after bench/register.py on the
+same database server and compare the figures: the targets are ratios API/raw.
+
+    python bench/raw.py --concurrency 16 --requests 4000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import time
+import uuid
+
+import asyncpg
+import psycopg
+
+from memberbase.storage.schema import upgrade
+
+ORG_ID = 90002
+
+INSERT_CUSTOMER = """
+INSERT INTO customers (org_id, id, firstname, lastname, mobile, email, external_id, type, source,
+                       account_id, fraud_status, registered_on, updated_on, registered_till,
+                       comm_channels, custom_fields, extended_fields)
+VALUES ($1, nextval('customer_id_seq'), 'Bench', 'Customer', $2, $3, $4, 'LOYALTY',
+        'INSTORE', '', 'NONE', $5, $5, 'bench.till', '[]', '{}', '{}')
+RETURNING id
+"""
+INSERT_PROFILE = """
+INSERT INTO profiles (org_id, customer_id, source, account_id, firstname, lastname, identifiers,
+                      comm_channels, fields, created_at, created_till)
+VALUES ($1, $2, 'INSTORE', '', 'Bench', 'Customer', $3::jsonb, '[]', '{}', $4, 'bench.till')
+"""
+INSERT_ENROLMENT = """
+INSERT INTO enrolments (org_id, customer_id, program_id, tier_serial, tier_expires_on,
+                        loyalty_points, lifetime_points, enrolled_at)
+VALUES ($1, $2, 1, 1, $3, 0, 0, $3)
+"""
+INSERT_AUDIT = """
+INSERT INTO audit_log (org_id, id, customer_id, action, till_code, occurred_at, changes, request_id)
+VALUES ($1, $2, $3, 'customer.registered', 'bench.till', $4, $5::jsonb, $6)
+"""
+
+
+async def _setup(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        await conn.execute(
+            "INSERT INTO orgs (id, name, config, version, updated_at) VALUES ($1, 'raw', '{}', 1, $2)",
+            ORG_ID,
+            now,
+        )
+    finally:
+        await conn.close()
+
+
+async def _register(conn: asyncpg.Connection, n: int) -> None:
+    mobile, email, external = f"9191{n:08d}", f"raw{n}@example.com", f"R{n}"
+    claims = [("email", email), ("external_id", external), ("mobile", mobile)]
+    now = dt.datetime.now(dt.UTC)
+    async with conn.transaction():
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || k, 0)) FROM unnest($2::text[]) AS k",
+            str(ORG_ID),
+            [f"{t}:{v}" for t, v in claims],
+        )
+        await conn.fetch(
+            "SELECT customer_id FROM identifiers WHERE org_id = $1 AND (type, value) IN"
+            " (SELECT * FROM unnest($2::text[], $3::text[]))",
+            ORG_ID,
+            [t for t, _ in claims],
+            [v for _, v in claims],
+        )
+        customer_id = await conn.fetchval(
+            INSERT_CUSTOMER,
+            ORG_ID,
+            mobile,
+            email,
+            external,
+            now,
+        )
+        await conn.executemany(
+            "INSERT INTO identifiers (org_id, type, value, customer_id) VALUES ($1, $2, $3, $4)",
+            [(ORG_ID, t, v, customer_id) for t, v in claims],
+        )
+        await conn.execute(
+            INSERT_PROFILE,
+            ORG_ID,
+            customer_id,
+            json.dumps([{"type": "mobile", "value": mobile}]),
+            now,
+        )
+        await conn.execute(
+            INSERT_ENROLMENT,
+            ORG_ID,
+            customer_id,
+            now,
+        )
+        await conn.execute(
+            INSERT_AUDIT,
+            ORG_ID,
+            str(uuid.uuid4()),
+            customer_id,
+            now,
+            json.dumps({"mobile": mobile}),
+            uuid.uuid4().hex,
+        )
+
+
+async def _load(url: str, concurrency: int, requests: int, max_seconds: float) -> tuple[list[float], float]:
+    pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency)
+    latencies: list[float] = []
+    counter = iter(range(requests))
+    stop_at = time.monotonic() + max_seconds
+
+    async def worker() -> None:
+        async with pool.acquire() as conn:
+            for n in counter:
+                if time.monotonic() > stop_at:
+                    return
+                started = time.perf_counter()
+                await _register(conn, n)
+                latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    return latencies, elapsed
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    default_admin = os.environ.get(
+        "MEMBERBASE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+    parser.add_argument("--postgres-url", default=default_admin)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--max-seconds", type=float, default=120)
+    args = parser.parse_args()
+
+    with psycopg.connect(args.postgres_url, autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "memberbase_raw" WITH (FORCE)')
+        conn.execute('CREATE DATABASE "memberbase_raw"')
+    url = args.postgres_url.rsplit("/", 1)[0] + "/memberbase_raw"
+    upgrade(url)
+    asyncio.run(_setup(url))
+    latencies, elapsed = asyncio.run(_load(url, args.concurrency, args.requests, args.max_seconds))
+    p50, p99 = _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000
+    print(f"raw SQL registrations (asyncpg, one statement per round trip), {args.concurrency} connections")
+    print(f"requests: {len(latencies)}  elapsed: {elapsed:.2f} s")
+    print(f"registrations/s: {len(latencies) / elapsed:.1f}")
+    print(f"latency p50: {p50:.1f} ms  p99: {p99:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
