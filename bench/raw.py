@@ -15,12 +15,11 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import time
 import uuid
 
 import asyncpg
-import psycopg
+from common import add_load_arguments, fresh_database, percentile
 
 from memberbase.storage.schema import upgrade
 
@@ -138,32 +137,18 @@ async def _load(url: str, concurrency: int, requests: int, max_seconds: float) -
     return latencies, elapsed
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    default_admin = os.environ.get(
-        "MEMBERBASE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-    parser.add_argument("--postgres-url", default=default_admin)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--max-seconds", type=float, default=120)
+    add_load_arguments(parser, requests=4000)
     args = parser.parse_args()
 
-    with psycopg.connect(args.postgres_url, autocommit=True) as conn:
-        conn.execute('DROP DATABASE IF EXISTS "memberbase_raw" WITH (FORCE)')
-        conn.execute('CREATE DATABASE "memberbase_raw"')
-    url = args.postgres_url.rsplit("/", 1)[0] + "/memberbase_raw"
+    url = fresh_database(args.postgres_url, "memberbase_raw")
     upgrade(url)
     asyncio.run(_setup(url))
     latencies, elapsed = asyncio.run(_load(url, args.concurrency, args.requests, args.max_seconds))
-    p50, p99 = _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000
+    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
     print(f"raw SQL registrations (asyncpg, one statement per round trip), {args.concurrency} connections")
     print(f"requests: {len(latencies)}  elapsed: {elapsed:.2f} s")
     print(f"registrations/s: {len(latencies) / elapsed:.1f}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import socket
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 
 import httpx
-import psycopg
+from common import add_load_arguments, fresh_database, percentile
 
 ORG_YAML = """
 orgs:
@@ -52,13 +51,6 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-def _fresh_database(admin_url: str, name: str) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def _start_server(database_url: str, port: int, workdir: Path, workers: int) -> subprocess.Popen[bytes]:
@@ -142,30 +134,17 @@ async def _load(
     return latencies, failures, elapsed
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "MEMBERBASE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-        ),
-    )
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=4000, help="registrations to send (upper bound)")
-    parser.add_argument("--max-seconds", type=float, default=120, help="stop sending after this long")
+    add_load_arguments(parser, requests=4000)
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (memberbase serve --workers)"
     )
     args = parser.parse_args()
 
-    database_url = _fresh_database(args.postgres_url, "memberbase_bench")
+    database_url = fresh_database(args.postgres_url, "memberbase_bench")
     port = _free_port()
     with tempfile.TemporaryDirectory() as workdir:
         server = _start_server(database_url, port, Path(workdir), args.workers)
@@ -183,7 +162,7 @@ def main() -> None:
     )
     print(f"requests: {done}  failures: {failures}  elapsed: {elapsed:.2f} s")
     print(f"registrations/s: {done / elapsed:.1f}")
-    p50, p99 = _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000
+    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
     print(f"latency p50: {p50:.1f} ms  p99: {p99:.1f} ms")
 
 
