@@ -80,6 +80,22 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """The machine's NATS JetStream; never skipped under CI=true (.ci/run starts it)."""
+    import socket
+
+    url = os.environ.get("MEMBERBASE_TEST_NATS_URL", "nats://127.0.0.1:4222")
+    host, port = url.removeprefix("nats://").rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"NATS is required under CI=true and is unreachable: {exc}")
+        pytest.skip(f"NATS unreachable: {exc}")
+    return url
+
+
 _ids = itertools.count(1000)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -16,6 +18,8 @@ from memberbase import __version__
 from memberbase.auth.basic import BasicAuthenticator, OrgConfigCache
 from memberbase.auth.oauth import OAuthService
 from memberbase.auth.passwords import VerifiedSecrets
+from memberbase.broker.nats_sink import NatsSink, StreamSettings
+from memberbase.broker.publisher import OutboxPublisher
 from memberbase.domain.codes import Code, Codes
 from memberbase.http.audits import routes as audit_routes
 from memberbase.http.deps import Services
@@ -92,6 +96,24 @@ def app_from_environment() -> FastAPI:
     return create_app(Settings())
 
 
+def _start_publisher(
+    settings: Settings, engine: AsyncEngine
+) -> tuple[asyncio.Event, asyncio.Task[None] | None]:
+    """With a NATS URL, this process also delivers the outbox (or stands by for another that does)."""
+    stop = asyncio.Event()
+    if settings.nats_url is None:
+        return stop, None
+    sink = NatsSink(StreamSettings(settings.nats_url, settings.events_stream, settings.events_subject_prefix))
+
+    async def run() -> None:
+        try:
+            await OutboxPublisher(engine, sink).run(stop)
+        finally:
+            await sink.close()
+
+    return stop, asyncio.create_task(run(), name="outbox-publisher")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -105,9 +127,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = Services(
             settings=settings, engine=engine, authenticator=authenticator, oauth=oauth, rate_limiter=limiter
         )
+        stop_publishing, publishing = _start_publisher(settings, engine)
         try:
             yield
         finally:
+            stop_publishing.set()
+            if publishing is not None:
+                await publishing
             limiter.close()
             await engine.dispose()
 

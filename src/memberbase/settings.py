@@ -26,3 +26,10 @@ class Settings(BaseSettings):
     access_log: bool = Field(False, description="log one JSON line per request")
     rate_limit_prefix: str = Field("memberbase", min_length=1, description="names the shared counters")
     failed_logins_per_5_minutes: int = Field(10, ge=1, le=10_000, description="then a login is refused 429")
+    nats_url: str | None = Field(
+        None, description="nats://127.0.0.1:4222 to publish the event outbox to NATS JetStream"
+    )
+    events_stream: str = Field("MEMBERBASE", pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream")
+    events_subject_prefix: str = Field(
+        "memberbase", pattern=r"^[A-Za-z0-9_-]+$", description="subjects are <prefix>.<org>.<event type>"
+    )

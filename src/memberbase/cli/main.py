@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from memberbase.cli.banner import print_banner
+from memberbase.cli.events import events_app
 from memberbase.observability import configure_logging
 from memberbase.settings import Settings
 from memberbase.storage import schema
@@ -32,6 +33,7 @@ db_app = typer.Typer(help="Create, upgrade and check the database schema (Alembi
 orgs_app = typer.Typer(help="Load organisations from a YAML file (see docs/config.md).")
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
+app.add_typer(events_app, name="events")
 
 err = Console(stderr=True)
 
@@ -114,6 +116,13 @@ def serve(
             "Env: MEMBERBASE_REDIS_URL."
         ),
     ] = None,
+    nats_url: Annotated[
+        str | None,
+        typer.Option(
+            help="nats://127.0.0.1:4222 to deliver registration events to NATS JetStream from this "
+            "server (one process publishes at a time). Env: MEMBERBASE_NATS_URL.",
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, load the organisations, and serve the API."""
     import uvicorn
@@ -127,6 +136,7 @@ def serve(
         port=port,
         redis_url=redis_url,
         access_log=access_log,
+        nats_url=nats_url,
     )
     configure_logging()
     report, path = _prepare(settings)

@@ -98,6 +98,17 @@ class Codes:
     IDENTIFIER_UPDATE_NOT_ALLOWED = _c(91006, "{} update is not allowed", W)
     IDENTIFIER_TAKEN = _c(91007, "{} is already occupied by some other user, ignoring it", W)
 
+    # Referral warnings (v1.1 items and v2 warnings alike): the customer is stored, the
+    # referral earns nothing. The hosted docs name the 1202-1206 family without wording.
+    REFERRAL_NO_CAMPAIGN = _c(1202, "No active referral campaign for this registration", W)
+    REFERRAL_CODE_INVALID = _c(1203, "Invalid referral code, referrer not found", W)
+    REFERRAL_SELF = _c(1204, "A customer cannot refer themselves", W)
+    REFERRAL_NOT_NEW = _c(1205, "Customer is already registered, referral applies to new customers only", W)
+    REFERRAL_LIMIT = _c(1206, "Referrer has reached the referral limit of the campaign", W)
+    REFERRER_NOT_ENROLLED = _c(
+        1222, "Referrer is not enrolled in the referral campaign's program, referrer points not awarded", W
+    )
+
 
 class V2Codes:
     """The v2 customers API's codes (8xxx), rendered as {status:false, code, message}.

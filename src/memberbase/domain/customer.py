@@ -74,6 +74,7 @@ class CustomerDraft:
     comm_channels: list[dict[str, Any]] | None = None
     custom_fields: list[tuple[str, str]] = field(default_factory=list)
     extended_fields: list[tuple[str, object]] = field(default_factory=list)
+    referral_code: str | None = None
 
 
 @dataclass
@@ -95,6 +96,7 @@ class ValidDraft:
     custom_fields: dict[str, str]
     extended_fields: dict[str, str | int]
     warnings: list[Warning_] = field(default_factory=list)
+    referral_code: str | None = None
 
 
 @dataclass

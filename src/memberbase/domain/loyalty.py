@@ -36,23 +36,41 @@ class EnrolmentView:
     next_tier: Tier | None
 
 
-def tier_expiry(registered_on: dt.datetime, org: OrgConfig) -> dt.datetime:
-    """End of the registration day, a hundred years on, in the org's zone."""
-    local = registered_on.astimezone(org.zone).date()
+def end_of_day(day: dt.date, org: OrgConfig) -> dt.datetime:
+    """23:59:59 of `day` in the org's zone, as an aware UTC time."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=org.zone).astimezone(dt.UTC)
+
+
+def tier_expiry(reached_on: dt.datetime, org: OrgConfig, tier: Tier | None = None) -> dt.datetime:
+    """When a tier reached at `reached_on` lapses: its validity, its fixed date, else a century on."""
+    local = reached_on.astimezone(org.zone).date()
+    if tier is not None and tier.expires_on is not None:
+        return end_of_day(tier.expires_on, org)
+    if tier is not None and tier.validity_days is not None:
+        return end_of_day(local + dt.timedelta(days=tier.validity_days), org)
     try:
         day = local.replace(year=local.year + BASE_TIER_YEARS)
     except ValueError:  # 29 February
         day = local.replace(year=local.year + BASE_TIER_YEARS, day=28)
-    end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=org.zone)
-    return end.astimezone(dt.UTC)
+    return end_of_day(day, org)
 
 
-def enrolment_on_registration(org: OrgConfig, registered_on: dt.datetime) -> Enrolment | None:
-    """The enrolment a new LOYALTY customer gets, or None when the org has no programme."""
-    program = org.default_program
-    if program is None:
-        return None
-    return Enrolment(program.id, program.lowest_tier.serial, tier_expiry(registered_on, org))
+def programs_to_join(org: OrgConfig, till_code: str, every_program: bool) -> list[Program]:
+    """mlp_single_enroll=true joins every programme; otherwise the till's, else the org's default."""
+    if every_program:
+        return list(org.programs)
+    program = org.program_for_till(till_code)
+    return [] if program is None else [program]
+
+
+def enrolments_on_registration(
+    org: OrgConfig, registered_on: dt.datetime, till_code: str = "", every_program: bool = False
+) -> list[Enrolment]:
+    """What a new LOYALTY customer joins: each programme at its lowest tier, no points yet."""
+    return [
+        Enrolment(p.id, p.lowest_tier.serial, tier_expiry(registered_on, org, p.lowest_tier))
+        for p in programs_to_join(org, till_code, every_program)
+    ]
 
 
 def view(enrolment: Enrolment, org: OrgConfig) -> EnrolmentView | None:

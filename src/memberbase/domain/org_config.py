@@ -15,13 +15,20 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from memberbase.domain.access import DEFAULT_GROUP, AccessGroup
 from memberbase.domain.cards import CardSeries
 from memberbase.domain.customer_status import StatusLabel
 from memberbase.domain.extended_fields import CATALOGUE
 from memberbase.domain.rate_limits import RateLimits
+from memberbase.domain.rewards_config import (
+    CouponSeries,
+    PointsExpiry,
+    ReferralCampaign,
+    Reward,
+    Rounding,
+)
 from memberbase.domain.sources import SourceAccounts
 
 
@@ -104,6 +111,7 @@ class Till(_Frozen):
     password_md5: str | None = Field(None, repr=False, pattern=r"^[0-9a-fA-F]{32}$")
     store: str = Field("", max_length=200)
     access_group: str | None = None  # a name from the org's access_groups; none: write on customer
+    program_id: int | None = None  # the programme its registrations join; none: the org's default
 
     @field_validator("code")
     @classmethod
@@ -139,13 +147,28 @@ class Tier(_Frozen):
     serial: int = Field(ge=1)
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
+    # How long the tier is held once reached: days, or until a fixed date; neither: a century.
+    validity_days: int | None = Field(None, ge=1, le=36500)
+    expires_on: dt.date | None = None
+    # Lifetime points that lift a customer into this tier; none: points alone never reach it.
+    upgrade_points: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_validity(self) -> Tier:
+        if self.validity_days is not None and self.expires_on is not None:
+            raise ValueError(f"tier {self.serial}: give validity_days or expires_on, not both")
+        return self
 
 
 class Program(_Frozen):
     id: int = Field(ge=1)
     name: str = Field(min_length=1)
+    description: str = ""
     default: bool = False
     tiers: tuple[Tier, ...] = Field(min_length=1)
+    points_expiry: PointsExpiry = Field(default_factory=PointsExpiry)
+    points_rounding: Rounding = Field(default_factory=Rounding)
+    registration_rewards: tuple[Reward, ...] = ()
 
     @field_validator("tiers")
     @classmethod
@@ -153,7 +176,34 @@ class Program(_Frozen):
         serials = [t.serial for t in tiers]
         if len(set(serials)) != len(serials):
             raise ValueError("tier serials must be unique within a programme")
-        return tuple(sorted(tiers, key=lambda t: t.serial))
+        ordered = tuple(sorted(tiers, key=lambda t: t.serial))
+        if ordered[0].upgrade_points:
+            raise ValueError("the lowest tier is where customers start: it takes no upgrade_points")
+        points = [t.upgrade_points for t in ordered[1:] if t.upgrade_points is not None]
+        if points != sorted(points):
+            raise ValueError("higher tiers must not need fewer upgrade_points than lower ones")
+        return ordered
+
+    @field_validator("points_rounding", mode="before")
+    @classmethod
+    def _rounding_word(cls, value: object) -> object:
+        return {"mode": value} if isinstance(value, str) else value
+
+    @field_validator("registration_rewards")
+    @classmethod
+    def _rule_ids(cls, rewards: tuple[Reward, ...], info: ValidationInfo) -> tuple[Reward, ...]:
+        # A stable default rule id per position; operators who reorder should set ids.
+        program = info.data.get("id", 0)
+        return tuple(
+            r if r.id else r.model_copy(update={"id": f"P{program}-R{i}"}) for i, r in enumerate(rewards, 1)
+        )
+
+    def tier_for_points(self, lifetime_points: int) -> Tier:
+        """The highest tier these lifetime points reach."""
+        reached = [
+            t for t in self.tiers[1:] if t.upgrade_points is not None and t.upgrade_points <= lifetime_points
+        ]
+        return reached[-1] if reached else self.tiers[0]
 
     @property
     def lowest_tier(self) -> Tier:
@@ -187,6 +237,27 @@ class OrgConfig(_Frozen):
     access_groups: tuple[AccessGroup, ...] = ()
     api_clients: tuple[ApiClient, ...] = ()
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+    coupon_series: tuple[CouponSeries, ...] = ()
+    referral_campaigns: tuple[ReferralCampaign, ...] = ()
+
+    @field_validator("referral_campaigns")
+    @classmethod
+    def _campaign_rule_ids(cls, campaigns: tuple[ReferralCampaign, ...]) -> tuple[ReferralCampaign, ...]:
+        def named(c: ReferralCampaign, side: str, rewards: tuple[Reward, ...]) -> tuple[Reward, ...]:
+            return tuple(
+                r if r.id else r.model_copy(update={"id": f"C{c.id}-{side}{i}"})
+                for i, r in enumerate(rewards, 1)
+            )
+
+        return tuple(
+            c.model_copy(
+                update={
+                    "referee_rewards": named(c, "REFEREE", c.referee_rewards),
+                    "referrer_rewards": named(c, "REFERRER", c.referrer_rewards),
+                }
+            )
+            for c in campaigns
+        )
 
     @field_validator("base_country", "supported_countries", mode="before")
     @classmethod
@@ -267,7 +338,46 @@ class OrgConfig(_Frozen):
         series = self.card_series
         if len({c.id for c in series}) != len(series) or len({c.code for c in series}) != len(series):
             raise ValueError(f"org {self.id}: card series ids and codes must be unique")
+        self._check_rewards()
         return self
+
+    def _check_rewards(self) -> None:
+        program_ids = {p.id for p in self.programs}
+        for till in self.tills:
+            if till.program_id is not None and till.program_id not in program_ids:
+                raise ValueError(
+                    f"org {self.id}: till {till.code} names an unknown programme {till.program_id}"
+                )
+        coupon_ids = [c.id for c in self.coupon_series]
+        if len(set(coupon_ids)) != len(coupon_ids):
+            raise ValueError(f"org {self.id}: coupon series ids must be unique")
+        campaign_ids = [c.id for c in self.referral_campaigns]
+        if len(set(campaign_ids)) != len(campaign_ids):
+            raise ValueError(f"org {self.id}: referral campaign ids must be unique")
+        for campaign in self.referral_campaigns:
+            if campaign.program_id is not None and campaign.program_id not in program_ids:
+                raise ValueError(f"org {self.id}: referral campaign {campaign.id} names an unknown programme")
+        rewards = self.all_rewards()
+        rule_ids = [r.id for r in rewards]
+        if len(set(rule_ids)) != len(rule_ids):
+            raise ValueError(f"org {self.id}: reward ids must be unique across programmes and campaigns")
+        sources = {s.source for s in self.sources}
+        for reward in rewards:
+            if reward.coupon_series is not None and reward.coupon_series not in coupon_ids:
+                raise ValueError(
+                    f"org {self.id}: reward {reward.id} names unknown coupon series {reward.coupon_series}"
+                )
+            unknown = set(reward.sources) - sources
+            if unknown:
+                raise ValueError(
+                    f"org {self.id}: reward {reward.id} names sources the org lacks: {sorted(unknown)}"
+                )
+
+    def all_rewards(self) -> list[Reward]:
+        found = [r for p in self.programs for r in p.registration_rewards]
+        for campaign in self.referral_campaigns:
+            found += [*campaign.referee_rewards, *campaign.referrer_rewards]
+        return found
 
     @property
     def zone(self) -> ZoneInfo:
@@ -321,6 +431,19 @@ class OrgConfig(_Frozen):
             if series_id is None and series_code is not None and candidate.code == series_code:
                 return candidate
         return None
+
+    def program(self, program_id: int) -> Program | None:
+        return next((p for p in self.programs if p.id == program_id), None)
+
+    def coupon(self, series_id: int) -> CouponSeries | None:
+        return next((c for c in self.coupon_series if c.id == series_id), None)
+
+    def program_for_till(self, till_code: str) -> Program | None:
+        """The programme a till's registrations join: the till's own, else the org's default."""
+        till = self.till(till_code)
+        if till is not None and till.program_id is not None:
+            return self.program(till.program_id)
+        return self.default_program
 
     @property
     def default_program(self) -> Program | None:

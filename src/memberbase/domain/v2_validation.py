@@ -10,13 +10,14 @@ org has not configured (programme, tier, card series, status label) are errors.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import CustomerType, Failure, Warning_
 from memberbase.domain.extended_fields import CATALOGUE, ExtendedFieldError, parse_value
 from memberbase.domain.identifiers import MobileProblem, external_id_fits, normalise_email, normalise_mobile
-from memberbase.domain.loyalty import Enrolment, tier_expiry
+from memberbase.domain.loyalty import Enrolment, enrolments_on_registration, tier_expiry
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.sources import MULTI_ACCOUNT_SOURCES, SOURCES, account_of
 from memberbase.domain.v2_request import (
@@ -158,16 +159,21 @@ def _extended(values: dict[str, Any], org: OrgConfig) -> dict[str, str | int]:
     return parsed
 
 
+@dataclass(frozen=True)
+class Joining:
+    """Where a registration without explicit enrolments joins: the till's programme, or all."""
+
+    till_code: str = ""
+    every_program: bool = False
+
+
 def _enrolments(
-    asked: list[EnrolmentIn], org: OrgConfig, loyalty: bool, registered_on: dt.datetime
+    asked: list[EnrolmentIn], org: OrgConfig, loyalty: bool, registered_on: dt.datetime, joining: Joining
 ) -> tuple[list[Enrolment], dict[int, dt.datetime | None]]:
     if not loyalty:
         return [], {}
     if not asked:
-        program = org.default_program
-        if program is None:
-            return [], {}
-        return [Enrolment(program.id, program.lowest_tier.serial, tier_expiry(registered_on, org))], {}
+        return enrolments_on_registration(org, registered_on, joining.till_code, joining.every_program), {}
     enrolments: list[Enrolment] = []
     points_expiry: dict[int, dt.datetime | None] = {}
     for e in asked:
@@ -180,7 +186,7 @@ def _enrolments(
         if e.loyalty_points < 0:
             raise _refuse(V2Codes.INPUT_INVALID, "loyaltyPoints must not be negative")
         points = round(e.loyalty_points)
-        expires = e.tier_expiry or tier_expiry(registered_on, org)
+        expires = e.tier_expiry or tier_expiry(registered_on, org, program.tier(serial))
         enrolments.append(Enrolment(program.id, serial, expires, points, points))
         points_expiry[program.id] = e.points_expiry
     if len({e.program_id for e in enrolments}) != len(enrolments):
@@ -203,14 +209,16 @@ def _status_label(wanted: str | None, org: OrgConfig, warnings: list[Warning_]) 
     return default.label
 
 
-def validate_v2(draft: V2Draft, org: OrgConfig, now: dt.datetime) -> ValidV2 | Failure:
+def validate_v2(
+    draft: V2Draft, org: OrgConfig, now: dt.datetime, joining: Joining = Joining()
+) -> ValidV2 | Failure:
     try:
-        return _validate(draft, org, now)
+        return _validate(draft, org, now, joining)
     except _Refused as refused:
         return refused.failure
 
 
-def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime) -> ValidV2:
+def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime, joining: Joining) -> ValidV2:
     if not draft.profiles:
         raise _refuse(V2Codes.CUSTOMER_DETAILS_MISSING, "profiles must hold at least one profile")
     warnings: list[Warning_] = []
@@ -257,7 +265,9 @@ def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime) -> ValidV2:
         warnings.append(Warning_(V2Codes.ASSOCIATED_WITH_INVALID))
         associated = None
     registered_on = draft.create_date or now
-    enrolments, points_expiry = _enrolments(draft.enrolments, org, loyalty == "loyalty", registered_on)
+    enrolments, points_expiry = _enrolments(
+        draft.enrolments, org, loyalty == "loyalty", registered_on, joining
+    )
     extended = _extended(draft.extended_fields, org)
     status_label = _status_label(draft.status_label, org, warnings)
     return ValidV2(

@@ -166,6 +166,8 @@ def validate_draft(
             return Failure(
                 Codes.ITEM_INPUT_INVALID, f"fraud_status must be one of {', '.join(FRAUD_STATUSES)}"
             )
+    if draft.referral_code is not None and len(draft.referral_code.strip()) > REFERRAL_CODE_MAX:
+        return Failure(Codes.ITEM_INPUT_INVALID, f"referral_code is over {REFERRAL_CODE_MAX} characters")
     registered_on = _to_utc(draft.registered_on, org)
     if registered_on is not None and _registration_date_refused(registered_on, org, now):
         return Failure(Codes.REGISTRATION_DATE_NOT_ALLOWED)
@@ -186,8 +188,11 @@ def validate_draft(
         custom_fields=custom,
         extended_fields=extended,
         warnings=warnings,
+        referral_code=(draft.referral_code or "").strip() or None,
     )
 
+
+REFERRAL_CODE_MAX = 100  # as v2's referralCode
 
 # A till clock a little ahead of ours is normal; a registration days in the future is not.
 FUTURE_TOLERANCE = dt.timedelta(days=1)

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from memberbase.domain.customer import V2_IDENTIFIER_NAMES, CustomerRecord, CustomerType, Profile
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType
-from memberbase.storage.tables import customers, enrolments, id_counters, identifiers, profiles
+from memberbase.storage.counters import take_ids
+from memberbase.storage.tables import customers, enrolments, identifiers, profiles
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -26,7 +27,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _lock_key(org_id: int, claim_type: str, value: str) -> int:
+def lock_key(org_id: int, claim_type: str, value: str) -> int:
     digest = hashlib.blake2b(f"{org_id}\x1f{claim_type}\x1f{value}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
@@ -111,12 +112,16 @@ class CustomerRepository:
         """
         if self._conn.dialect.name != "postgresql":
             return
-        keys = sorted({_lock_key(self._org_id, claim_type, value) for claim_type, value in wanted})
+        keys = sorted({lock_key(self._org_id, claim_type, value) for claim_type, value in wanted})
         if keys:
             await self._conn.execute(
                 sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
                 {"keys": keys},
             )
+
+    async def lock_customers(self, customer_ids: Iterable[int]) -> None:
+        """Serialise writers touching these customers (PostgreSQL), e.g. a referrer's counters."""
+        await self.lock_identifiers(("customer", str(i)) for i in customer_ids)
 
     async def find_owners(self, wanted: dict[IdentifierType, str]) -> dict[IdentifierType, CustomerRecord]:
         """The customer holding each identifier, in one round trip."""
@@ -145,26 +150,13 @@ class CustomerRepository:
         """Insert a customer row; returns the new id. The caller claims its identifiers."""
         row = {**_plain(values), "org_id": self._org_id}
         if self._conn.dialect.name == "sqlite":
-            row["id"] = await self._next_sqlite_id()
+            row["id"] = await take_ids(self._conn, "customer")
             await self._conn.execute(_INSERT_CUSTOMER, row)
             new_id = int(row["id"])
         else:
             result = await self._conn.execute(_INSERT_CUSTOMER_RETURNING_ID, row)
             new_id = int(result.scalar_one())
         return new_id
-
-    async def _next_sqlite_id(self) -> int:
-        bump = (
-            id_counters.update()
-            .where(id_counters.c.name == "customer")
-            .values(next_value=id_counters.c.next_value + 1)
-            .returning(id_counters.c.next_value)
-        )
-        value = (await self._conn.execute(bump)).scalar_one_or_none()
-        if value is None:
-            await self._conn.execute(id_counters.insert().values(name="customer", next_value=2))
-            return 1
-        return int(value) - 1
 
     async def claim(self, customer_id: int, claims: Iterable[tuple[str, str]]) -> None:
         """Record that these (type, value) identifiers are the customer's.

@@ -27,6 +27,8 @@ Timestamp = sa.DateTime(timezone=True)
 
 # PostgreSQL draws customer ids from this sequence; SQLite from id_counters (see repositories).
 customer_id_seq = sa.Sequence("customer_id_seq", metadata=metadata)
+coupon_id_seq = sa.Sequence("coupon_id_seq", metadata=metadata)
+outbox_id_seq = sa.Sequence("outbox_id_seq", metadata=metadata)
 
 orgs = sa.Table(
     "orgs",
@@ -178,6 +180,104 @@ audit_log = sa.Table(
     sa.Column("user_context", Json),
     sa.Column("request_id", sa.String(64), nullable=False),
     sa.Index("ix_audit_log_org_id_customer_id_occurred_at", "org_id", "customer_id", "occurred_at"),
+)
+
+# Every points or alternate-currency award. The entry key names the rule, the earner and
+# the customer whose registration earned it, so the key is the "never paid twice" backstop.
+reward_ledger = sa.Table(
+    "reward_ledger",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("entry_key", sa.String(200), primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),  # points | alternate_currency
+    sa.Column("program_id", sa.BigInteger),
+    sa.Column("currency", sa.String(50)),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+    sa.Column("raw_value", sa.Numeric(18, 3), nullable=False),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("is_referrer", sa.Boolean, nullable=False),
+    sa.Column("awarded_at", Timestamp, nullable=False),
+    sa.Column("expires_on", Timestamp),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    sa.Index("ix_reward_ledger_org_id_customer_id", "org_id", "customer_id"),
+)
+
+currency_balances = sa.Table(
+    "currency_balances",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, primary_key=True),
+    sa.Column("identifier", sa.String(50), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("balance", sa.BigInteger, nullable=False),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+)
+
+coupons = sa.Table(
+    "coupons",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("id", sa.BigInteger, coupon_id_seq, primary_key=True, autoincrement=False),
+    sa.Column("series_id", sa.BigInteger, nullable=False),
+    sa.Column("code", sa.String(50), nullable=False),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+    sa.Column("entry_key", sa.String(200), nullable=False),
+    sa.Column("is_referrer", sa.Boolean, nullable=False),
+    sa.Column("valid_till", Timestamp, nullable=False),
+    sa.Column("issued_at", Timestamp, nullable=False),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    sa.Index("ux_coupons_org_id_code", "org_id", "code", unique=True),
+    sa.Index("ux_coupons_org_id_entry_key", "org_id", "entry_key", unique=True),
+    sa.Index("ix_coupons_org_id_customer_id", "org_id", "customer_id"),
+)
+
+# Each customer's own code to share; registering with it names them the referrer.
+referral_codes = sa.Table(
+    "referral_codes",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("code", sa.String(20), primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    sa.Index("ux_referral_codes_org_id_customer_id", "org_id", "customer_id", unique=True),
+)
+
+# Who referred whom: a customer is referred once (the key), a referrer many times.
+referrals = sa.Table(
+    "referrals",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("referee_id", sa.BigInteger, primary_key=True),
+    sa.Column("referrer_id", sa.BigInteger, nullable=False),
+    sa.Column("campaign_id", sa.BigInteger, nullable=False),
+    sa.Column("code", sa.String(20), nullable=False),
+    sa.Column("referred_at", Timestamp, nullable=False),
+    sa.ForeignKeyConstraint(["org_id", "referee_id"], ["customers.org_id", "customers.id"]),
+    sa.Index("ix_referrals_org_id_referrer_id", "org_id", "referrer_id"),
+)
+
+# Events waiting for (and kept after) delivery to the broker, written in the transaction
+# that caused them. `id` is global and ascending in commit order per customer.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("id", sa.BigInteger, outbox_id_seq, primary_key=True, autoincrement=False),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("published_at", Timestamp),
+    sa.Index(
+        "ix_outbox_unpublished",
+        "id",
+        postgresql_where=sa.text("published_at IS NULL"),
+        sqlite_where=sa.text("published_at IS NULL"),
+    ),
+    sa.Index("ix_outbox_occurred_at", "occurred_at"),
 )
 
 # SQLite has no sequences; its writers are serialised, so a counter row is safe there.

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
+from memberbase.domain.json_values import jsonable
 from memberbase.storage.audit import AuditEntry
+
+__all__ = ["Downstream", "RequestContext", "audit_entry", "jsonable"]
+
+
+@dataclass(frozen=True)
+class Downstream:
+    """What the caller asked of the loyalty side, by header and query flag."""
+
+    skip: bool = False  # SKIP-DOWNSTREAM: true, store like a data import: no rewards, no events
+    report: bool = True  # WAIT_FOR_DOWNSTREAM: false, rewards applied but not reported
+    raw: bool = False  # rawSideEffects=true, full detail of each award
+    every_program: bool = False  # mlp_single_enroll=true, join every programme of the org
 
 
 @dataclass(frozen=True)
@@ -16,6 +28,7 @@ class RequestContext:
     request_id: str
     now: dt.datetime  # aware, UTC
     user_context: dict[str, str] | None = None
+    downstream: Downstream = Downstream()
 
 
 def audit_entry(
@@ -30,17 +43,3 @@ def audit_entry(
         user_context=context.user_context,
         request_id=context.request_id,
     )
-
-
-def jsonable(value: Any) -> Any:
-    """`value` with enums, datetimes and tuples turned into what JSON columns hold."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [jsonable(v) for v in value]
-        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value

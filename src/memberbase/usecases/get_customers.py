@@ -12,6 +12,7 @@ from memberbase.domain.identifiers import normalise_email, normalise_mobile
 from memberbase.domain.org_config import IdentifierType, OrgConfig
 from memberbase.domain.text import has_control
 from memberbase.storage.customers import CustomerRepository
+from memberbase.storage.rewards import RewardReader
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.unit_of_work import UnitOfWork
 
@@ -55,12 +56,15 @@ async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Looku
                 found.append(await customers.find_by_identifier(lookup.kind, value))
         ids = [r.id for r in found if r is not None]
         enrolments = await customers.enrolments(ids)
+        rewards = RewardReader(uow.conn, org.id)
+        codes = await rewards.referral_codes(ids)
+        held = await rewards.coupons(ids)
     results = []
     for lookup, record in zip(lookups, found, strict=True):
         echo: dict[str, object] = {lookup.field: lookup.value}
         if record is None:
             results.append(ItemResult(failure=Failure(Codes.CUSTOMER_NOT_FOUND), echo=echo))
         else:
-            view = CustomerView(record, enrolments[record.id])
+            view = CustomerView(record, enrolments[record.id], codes.get(record.id), held[record.id])
             results.append(ItemResult(success=Codes.CUSTOMER_RETRIEVED, customer=view, echo=echo))
     return results

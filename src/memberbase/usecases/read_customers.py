@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +16,7 @@ from memberbase.domain.text import has_control
 from memberbase.domain.v2_request import CARD_CLAIM, CARD_TYPES, CLAIM_TYPES
 from memberbase.storage.cards import Card, CardRepository
 from memberbase.storage.customers import CustomerRepository
+from memberbase.storage.rewards import HeldCoupon, HeldCurrency, RewardReader
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 ALL_SOURCES = "ALL"
@@ -27,6 +28,9 @@ class CustomerDetails:
     profiles: list[Profile]
     enrolments: list[Enrolment]
     cards: list[Card]
+    referral_code: str | None = None
+    currencies: list[HeldCurrency] = field(default_factory=list)
+    coupons: list[HeldCoupon] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -92,4 +96,8 @@ async def details(engine: AsyncEngine, org: OrgConfig, customer_id: int) -> Cust
         profiles = (await customers.profiles([customer_id]))[customer_id]
         enrolments = (await customers.enrolments([customer_id]))[customer_id]
         cards = (await CardRepository(uow.conn, org.id).for_customers([customer_id]))[customer_id]
-    return CustomerDetails(record, profiles, enrolments, cards)
+        rewards = RewardReader(uow.conn, org.id)
+        code = (await rewards.referral_codes([customer_id])).get(customer_id)
+        currencies = (await rewards.currencies([customer_id]))[customer_id]
+        held = (await rewards.coupons([customer_id]))[customer_id]
+    return CustomerDetails(record, profiles, enrolments, cards, code, currencies, held)

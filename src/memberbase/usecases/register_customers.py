@@ -16,6 +16,7 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from memberbase.domain import events as ev
 from memberbase.domain.codes import Codes
 from memberbase.domain.customer import (
     CustomerDraft,
@@ -25,7 +26,7 @@ from memberbase.domain.customer import (
     ValidDraft,
     registration_profile,
 )
-from memberbase.domain.loyalty import Enrolment, enrolment_on_registration
+from memberbase.domain.loyalty import Enrolment, enrolments_on_registration
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.registration import Create, Update, decide, new_profile, updated_profile
 from memberbase.domain.validation import validate_draft
@@ -34,6 +35,7 @@ from memberbase.storage.customers import CustomerRepository
 from memberbase.usecases.auditing import RequestContext, audit_entry
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import CustomerView, ItemResult
+from memberbase.usecases.rewards import Earned, Registration, Rewarder
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 
@@ -44,29 +46,31 @@ async def register_customers(
     context: RequestContext,
     echoes: list[dict[str, object]],
 ) -> list[ItemResult]:
+    async with UnitOfWork(engine) as uow:
+        return await register_within(uow, org, items, context, echoes)
+
+
+async def register_within(
+    uow: UnitOfWork,
+    org: OrgConfig,
+    items: list[CustomerDraft | Failure],
+    context: RequestContext,
+    echoes: list[dict[str, object]],
+) -> list[ItemResult]:
+    """The batch inside the caller's unit of work (the importer commits its checkpoint with it)."""
     results: list[ItemResult] = []
     checked = [_validate(item, org, context) for item in items]
-    async with UnitOfWork(engine) as uow:
-        customers = CustomerRepository(uow.conn, org.id)
-        audit = AuditRepository(uow.conn, org.id)
-        # Two batches sharing identifiers would otherwise lock them in different orders.
-        await customers.lock_identifiers(
-            [(k.value, v) for c in checked if isinstance(c, ValidDraft) for k, v in c.identifiers.items()]
-        )
-        for valid, echo in zip(checked, echoes, strict=True):
-            result = await _register_item(uow, customers, audit, org, valid, context)
-            result.echo = echo
-            results.append(result)
-        # A new customer's enrolment is known; only updated customers need reading back.
-        updated = [
-            r.customer.record.id
-            for r in results
-            if r.customer is not None and r.success is not Codes.CUSTOMER_REGISTERED
-        ]
-        enrolments = await customers.enrolments(updated)
-        for result in results:
-            if result.customer is not None and result.customer.record.id in enrolments:
-                result.customer.enrolments = enrolments[result.customer.record.id]
+    customers = CustomerRepository(uow.conn, org.id)
+    audit = AuditRepository(uow.conn, org.id)
+    # Two batches sharing identifiers would otherwise lock them in different orders.
+    await customers.lock_identifiers(
+        [(k.value, v) for c in checked if isinstance(c, ValidDraft) for k, v in c.identifiers.items()]
+    )
+    rewarder = Rewarder(uow, org, context)
+    for valid, echo in zip(checked, echoes, strict=True):
+        result = await _register_item(uow, rewarder, customers, audit, org, valid, context)
+        result.echo = echo
+        results.append(result)
     return results
 
 
@@ -78,6 +82,7 @@ def _validate(item: CustomerDraft | Failure, org: OrgConfig, context: RequestCon
 
 async def _register_item(
     uow: UnitOfWork,
+    rewarder: Rewarder,
     customers: CustomerRepository,
     audit: AuditRepository,
     org: OrgConfig,
@@ -89,7 +94,7 @@ async def _register_item(
 
     async def attempt() -> ItemResult:
         async with uow.savepoint():
-            return await _write(customers, audit, org, valid, context)
+            return await _write(rewarder, customers, audit, org, valid, context)
 
     outcome = await settle(attempt)
     if outcome is None:
@@ -100,6 +105,7 @@ async def _register_item(
 
 
 async def _write(
+    rewarder: Rewarder,
     customers: CustomerRepository,
     audit: AuditRepository,
     org: OrgConfig,
@@ -115,29 +121,69 @@ async def _write(
         values = new_profile(valid, decision.identifiers, context.now)
         customer_id = await customers.add(values)
         await customers.claim(customer_id, [(k.value, v) for k, v in decision.identifiers.items()])
-        enrolled = []
+        enrolled: list[Enrolment] = []
         if values["type"] is CustomerType.LOYALTY:
-            enrolled = await _enrol(customers, org, customer_id, values["registered_on"], context.now)
+            enrolled = await _enrol(customers, org, customer_id, values["registered_on"], context)
         await audit.add(audit_entry(context, customer_id, "customer.registered", values))
         record = CustomerRecord(id=customer_id, **values)
         await customers.add_profile(customer_id, registration_profile(record))
+        await rewarder.give_referral_code(customer_id)
+        rewarder.emit(ev.CUSTOMER_REGISTERED, customer_id, _registered_event(record, enrolled))
+        earned = await rewarder.reward(_occasion(record, "registration", True, enrolled, valid))
         success = Codes.CUSTOMER_REGISTERED
     else:
-        record = await _apply_update(customers, audit, org, decision, valid, context)
+        record, enrolled, earned = await _apply_update(
+            rewarder, customers, audit, org, decision, valid, context
+        )
         await customers.keep_profile(record.id, registration_profile(record))
         success = Codes.CUSTOMER_UPDATED
-        enrolled = []
-    return ItemResult(success=success, customer=CustomerView(record, enrolled), warnings=warnings)
+    if earned.changed_points:
+        enrolled = (await customers.enrolments([record.id]))[record.id]
+    return ItemResult(
+        success=success,
+        customer=CustomerView(record, enrolled),
+        warnings=[*warnings, *earned.warnings],
+        effects=earned.effects,
+    )
+
+
+def _occasion(
+    record: CustomerRecord, trigger: str, is_new: bool, enrolled: list[Enrolment], valid: ValidDraft
+) -> Registration:
+    return Registration(
+        customer_id=record.id,
+        customer_type=record.type,
+        source=record.source,
+        trigger=trigger,  # type: ignore[arg-type]
+        is_new=is_new,
+        enrolled_programs=tuple(e.program_id for e in enrolled),
+        referral_code=valid.referral_code,
+    )
+
+
+def _registered_event(record: CustomerRecord, enrolled: list[Enrolment]) -> dict[str, object]:
+    return {
+        "type": record.type,
+        "source": record.source,
+        "accountId": record.account_id,
+        "identifiers": record.identifiers(),
+        "firstname": record.firstname,
+        "lastname": record.lastname,
+        "registeredOn": record.registered_on,
+        "till": record.registered_till,
+        "programs": [{"programId": e.program_id, "tier": e.tier_serial} for e in enrolled],
+    }
 
 
 async def _apply_update(
+    rewarder: Rewarder,
     customers: CustomerRepository,
     audit: AuditRepository,
     org: OrgConfig,
     decision: Update,
     valid: ValidDraft,
     context: RequestContext,
-) -> CustomerRecord:
+) -> tuple[CustomerRecord, list[Enrolment], Earned]:
     current = decision.customer
     changes = updated_profile(current, valid, context.now)
     if isinstance(changes, Failure):
@@ -153,14 +199,23 @@ async def _apply_update(
     for kind, value in fresh.items():
         changes[kind.value] = value
     await customers.update(current.id, changes)
-    if changes.get("type") is CustomerType.LOYALTY:
-        enrolled = (await customers.enrolments([current.id]))[current.id]
-        if not enrolled:
-            await _enrol(customers, org, current.id, current.registered_on, context.now)
+    joined: list[Enrolment] = []
+    if (
+        changes.get("type") is CustomerType.LOYALTY
+        and not (await customers.enrolments([current.id]))[current.id]
+    ):
+        joined = await _enrol(customers, org, current.id, current.registered_on, context)
     before = {name: getattr(current, name) for name in changes}
     diff = {name: {"from": before[name], "to": value} for name, value in changes.items()}
     await audit.add(audit_entry(context, current.id, "customer.updated", diff))
-    return dataclasses.replace(current, **changes)
+    record = dataclasses.replace(current, **changes)
+    rewarder.emit(ev.CUSTOMER_UPDATED, current.id, {"changes": diff})
+    # Joining the loyalty programme by conversion earns its welcome rewards (once per
+    # customer, by the ledger's entry keys); any other update earns nothing.
+    trigger = "registration" if joined else "update"
+    earned = await rewarder.reward(_occasion(record, trigger, False, joined, valid))
+    enrolled = (await customers.enrolments([current.id]))[current.id]
+    return record, enrolled, earned
 
 
 async def _enrol(
@@ -168,10 +223,11 @@ async def _enrol(
     org: OrgConfig,
     customer_id: int,
     registered_on: dt.datetime,
-    now: dt.datetime,
+    context: RequestContext,
 ) -> list[Enrolment]:
-    enrolment = enrolment_on_registration(org, registered_on)
-    if enrolment is None:
-        return []
-    await customers.enrol(customer_id, enrolment, now)
-    return [enrolment]
+    joined = enrolments_on_registration(
+        org, registered_on, context.till_code, context.downstream.every_program
+    )
+    for enrolment in joined:
+        await customers.enrol(customer_id, enrolment, context.now)
+    return joined

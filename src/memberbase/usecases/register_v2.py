@@ -13,18 +13,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from memberbase.domain import events as ev
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import Failure, Profile, Warning_
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.v2_registration import CreateV2, MergeV2, Owner, decide_v2
 from memberbase.domain.v2_request import CARD_CLAIM, V2Draft, ValidV2
-from memberbase.domain.v2_validation import validate_v2
+from memberbase.domain.v2_validation import Joining, validate_v2
 from memberbase.storage.audit import AuditRepository
 from memberbase.storage.cards import Card, CardRepository
 from memberbase.storage.customers import CustomerRepository
 from memberbase.usecases.auditing import RequestContext, audit_entry
 from memberbase.usecases.races import Refused, settle
+from memberbase.usecases.results import Effect
+from memberbase.usecases.rewards import Earned, Registration, Rewarder
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 # Generated card numbers someone already typed in by hand are skipped, this many at most.
@@ -35,14 +38,15 @@ _GENERATION_TRIES = 100
 class V2Result:
     created_id: int | None = None
     warnings: list[Warning_] = field(default_factory=list)
-    side_effects: list[dict[str, Any]] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
     failure: Failure | None = None
 
 
 async def register_v2(
     engine: AsyncEngine, org: OrgConfig, draft: V2Draft, context: RequestContext
 ) -> V2Result:
-    valid = validate_v2(draft, org, context.now)
+    joining = Joining(context.till_code, context.downstream.every_program)
+    valid = validate_v2(draft, org, context.now, joining)
     if isinstance(valid, Failure):
         return V2Result(failure=valid)
 
@@ -68,13 +72,13 @@ async def _register(uow: UnitOfWork, org: OrgConfig, valid: ValidV2, context: Re
     decision = decide_v2(valid, owners)
     if isinstance(decision, Failure):
         raise Refused(decision)
+    rewarder = Rewarder(uow, org, context)
     if isinstance(decision, CreateV2):
-        customer_id = await _create(uow, customers, org, valid, context)
-        side_effects = _opening_points(valid.enrolments)
+        customer_id, earned = await _create(uow, rewarder, customers, org, valid, context)
     else:
-        customer_id = await _merge(uow, customers, org, valid, decision, context)
-        side_effects = []
-    return V2Result(created_id=customer_id, warnings=decision.warnings, side_effects=side_effects)
+        customer_id, earned = await _merge(uow, rewarder, customers, org, valid, decision, context)
+    warnings = [*decision.warnings, *earned.warnings]
+    return V2Result(created_id=customer_id, warnings=warnings, effects=earned.effects)
 
 
 def _profiles(valid: ValidV2, registered_on: dt.datetime, till: str) -> list[Profile]:
@@ -95,8 +99,13 @@ def _profiles(valid: ValidV2, registered_on: dt.datetime, till: str) -> list[Pro
 
 
 async def _create(
-    uow: UnitOfWork, customers: CustomerRepository, org: OrgConfig, valid: ValidV2, context: RequestContext
-) -> int:
+    uow: UnitOfWork,
+    rewarder: Rewarder,
+    customers: CustomerRepository,
+    org: OrgConfig,
+    valid: ValidV2,
+    context: RequestContext,
+) -> tuple[int, Earned]:
     first = valid.profiles[0]
     claims = valid.claims()
     registered_on = valid.create_date or context.now
@@ -129,24 +138,53 @@ async def _create(
     for profile in _profiles(valid, registered_on, context.till_code):
         await customers.add_profile(customer_id, profile)
     for enrolment in valid.enrolments:
-        expiry = valid.points_expiry.get(enrolment.program_id)
-        await customers.enrol(customer_id, _with_points_expiry(enrolment, expiry), context.now)
+        await customers.enrol(customer_id, _without_points(enrolment), context.now)
     issued = await _issue_cards(uow, customers, org, valid, customer_id, context.now)
     changes = {**values, "accounts": sorted(valid.accounts), "cards": issued}
     await AuditRepository(uow.conn, org.id).add(
         audit_entry(context, customer_id, "customer.registered", changes)
     )
-    return customer_id
+    await rewarder.give_referral_code(customer_id)
+    event = {
+        **{k: values[k] for k in ("type", "source", "account_id", "firstname", "lastname")},
+        "identifiers": sorted(claims),
+        "accounts": sorted(valid.accounts),
+        "cards": issued,
+        "registeredOn": registered_on,
+        "till": context.till_code,
+        "programs": [{"programId": e.program_id, "tier": e.tier_serial} for e in valid.enrolments],
+    }
+    rewarder.emit(ev.CUSTOMER_REGISTERED, customer_id, event)
+    earned = Earned()
+    for enrolment in valid.enrolments:
+        # Opening points go through the ledger like any award, so balances always add up.
+        expiry = valid.points_expiry.get(enrolment.program_id)
+        earned.effects += (await rewarder.opening_points(customer_id, enrolment, expiry)).effects
+    rewards = await rewarder.reward(
+        Registration(
+            customer_id=customer_id,
+            customer_type=valid.loyalty_type,
+            source=first.source,
+            trigger="registration",
+            is_new=True,
+            enrolled_programs=tuple(e.program_id for e in valid.enrolments),
+            referral_code=valid.referral_code,
+        )
+    )
+    earned.effects += rewards.effects
+    earned.warnings += rewards.warnings
+    return customer_id, earned
 
 
 async def _merge(
     uow: UnitOfWork,
+    rewarder: Rewarder,
     customers: CustomerRepository,
     org: OrgConfig,
     valid: ValidV2,
     decision: MergeV2,
     context: RequestContext,
-) -> int:
+) -> tuple[int, Earned]:
     customer_id = decision.customer_id
     await customers.claim(customer_id, decision.new_claims)
     for profile in _profiles(valid, context.now, context.till_code):
@@ -158,18 +196,25 @@ async def _merge(
         "cards": issued,
     }
     await AuditRepository(uow.conn, org.id).add(audit_entry(context, customer_id, "customer.merged", changes))
-    return customer_id
-
-
-def _with_points_expiry(enrolment: Enrolment, expiry: dt.datetime | None) -> Enrolment:
-    return Enrolment(
-        enrolment.program_id,
-        enrolment.tier_serial,
-        enrolment.tier_expires_on,
-        enrolment.loyalty_points,
-        enrolment.lifetime_points,
-        expiry,
+    rewarder.emit(ev.CUSTOMER_MERGED, customer_id, changes)
+    held = (await customers.enrolments([customer_id]))[customer_id]
+    record = await customers.get(customer_id)
+    earned = await rewarder.reward(
+        Registration(
+            customer_id=customer_id,
+            customer_type=record.type,
+            source=valid.profiles[0].source,
+            trigger="merge",
+            is_new=False,
+            enrolled_programs=tuple(e.program_id for e in held),
+            referral_code=valid.referral_code,
+        )
     )
+    return customer_id, earned
+
+
+def _without_points(enrolment: Enrolment) -> Enrolment:
+    return Enrolment(enrolment.program_id, enrolment.tier_serial, enrolment.tier_expires_on)
 
 
 async def _issue_cards(
@@ -211,17 +256,3 @@ async def _generate(repo: CardRepository, customers: CustomerRepository, series:
         if not await customers.claim_holders([(CARD_CLAIM, number)]):
             return number
     raise Refused(Failure(V2Codes.CARD_SERIES_EXHAUSTED, f"series {series.id}: numbers taken"))
-
-
-def _opening_points(enrolments: list[Enrolment]) -> list[dict[str, Any]]:
-    """Opening points of an enrolment are an award, reported as the seeds show it."""
-    return [
-        {
-            "entityType": "USER",
-            "rawAwardedPoints": float(e.loyalty_points),
-            "awardedPoints": e.loyalty_points,
-            "type": "points",
-        }
-        for e in enrolments
-        if e.loyalty_points > 0
-    ]

@@ -7,12 +7,38 @@ from dataclasses import dataclass, field
 from memberbase.domain.codes import Code
 from memberbase.domain.customer import CustomerRecord, Failure, Warning_
 from memberbase.domain.loyalty import Enrolment
+from memberbase.domain.rewards import CouponAward, CurrencyAward, PointsAward
+from memberbase.storage.rewards import HeldCoupon
+
+
+@dataclass(frozen=True)
+class PointsEffect:
+    award: PointsAward
+    total_points: int  # the earner's balance in the programme after the award
+
+
+@dataclass(frozen=True)
+class CouponEffect:
+    award: CouponAward
+    coupon_id: int
+    code: str
+
+
+@dataclass(frozen=True)
+class CurrencyEffect:
+    award: CurrencyAward
+    balance: int
+
+
+Effect = PointsEffect | CouponEffect | CurrencyEffect
 
 
 @dataclass
 class CustomerView:
     record: CustomerRecord
     enrolments: list[Enrolment]
+    referral_code: str | None = None  # read APIs only
+    coupons: list[HeldCoupon] = field(default_factory=list)  # read APIs only
 
 
 @dataclass
@@ -28,6 +54,7 @@ class ItemResult:
     failure: Failure | None = None
     warnings: list[Warning_] = field(default_factory=list)
     echo: dict[str, object] = field(default_factory=dict)
+    effects: list[Effect] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

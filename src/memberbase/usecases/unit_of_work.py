@@ -4,14 +4,22 @@ A use case opens a UnitOfWork, does its reads and writes through repositories
 built on `conn`, and either leaves the block normally (commit) or raises
 (rollback). `savepoint()` scopes one batch item, so a bad item leaves nothing
 behind while its siblings commit.
+
+Events a use case emits are held until commit and written to the outbox in the
+same transaction, just before it commits: a customer is never stored without
+its events, and events of an item whose savepoint rolled back are dropped with it.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
-from sqlalchemy.ext.asyncio.engine import AsyncTransaction as _Nested
+
+from memberbase.domain.events import Event
+from memberbase.storage import outbox
 
 
 class UnitOfWork:
@@ -19,6 +27,7 @@ class UnitOfWork:
         self._engine = engine
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
+        self.events: list[Event] = []
 
     @property
     def conn(self) -> AsyncConnection:
@@ -41,6 +50,7 @@ class UnitOfWork:
         assert self._tx is not None
         try:
             if exc_type is None:
+                await outbox.append(self._conn, self.events)
                 await self._tx.commit()
             else:
                 await self._tx.rollback()
@@ -48,5 +58,15 @@ class UnitOfWork:
             await self._conn.close()
             self._conn = self._tx = None
 
-    def savepoint(self) -> _Nested:
-        return self.conn.begin_nested()
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        held = len(self.events)
+        try:
+            async with self.conn.begin_nested():
+                yield
+        except BaseException:
+            del self.events[held:]
+            raise

@@ -27,6 +27,7 @@ _STRING_FIELDS = {
     "accountId": "account_id",
     "registered_till": "registered_till",
     "associated_with": "associated_with",
+    "referral_code": "referral_code",
 }
 # Identifiers that tills also send as JSON numbers (the seed's own sample does).
 _NUMBER_OK_FIELDS = {"mobile": "mobile", "external_id": "external_id"}

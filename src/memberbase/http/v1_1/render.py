@@ -7,19 +7,15 @@ identifiers are null and absent names "".
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from memberbase.domain.codes import Code, Codes
 from memberbase.domain.loyalty import EnrolmentView, view
 from memberbase.domain.org_config import OrgConfig
-from memberbase.usecases.results import CustomerView, ItemResult
-
-V11_TIME = "%Y-%m-%d %H:%M:%S"
-
-
-def local_time(value: dt.datetime, org: OrgConfig) -> str:
-    return value.astimezone(org.zone).strftime(V11_TIME)
+from memberbase.http.v1_1.side_effects import side_effects_json
+from memberbase.http.v1_1.times import local_time
+from memberbase.usecases.auditing import Downstream
+from memberbase.usecases.results import CustomerView, Effect, ItemResult
 
 
 def status(code: Code, total: int, succeeded: int, detail: str | None = None) -> dict[str, Any]:
@@ -96,7 +92,13 @@ def _fields(values: dict[str, Any], order: list[str]) -> dict[str, list[dict[str
 
 
 def customer_json(
-    customer: CustomerView, org: OrgConfig, *, for_get: bool = False, user_id: bool = True
+    customer: CustomerView,
+    org: OrgConfig,
+    *,
+    for_get: bool = False,
+    user_id: bool = True,
+    effects: list[Effect] | None = None,
+    raw: bool = False,
 ) -> dict[str, Any]:
     r = customer.record
     views = _enrolment_views(customer, org)
@@ -135,10 +137,23 @@ def customer_json(
                 "registered_store": {"code": till.store if till else "", "name": till.store if till else ""},
                 "associated_with": r.associated_with,
                 "commChannels": r.comm_channels,
+                "referral_code": customer.referral_code or "",
+                "coupons": {
+                    "coupon": [
+                        {
+                            "id": c.id,
+                            "series_id": c.series_id,
+                            "code": c.code,
+                            "valid_till": local_time(c.valid_till, org),
+                            "issued_on": local_time(c.issued_at, org),
+                        }
+                        for c in customer.coupons
+                    ]
+                },
             }
         )
     else:
-        body["side_effects"] = {"effect": []}
+        body["side_effects"] = side_effects_json(effects or [], org, raw)
     return body
 
 
@@ -161,14 +176,32 @@ def item_status(result: ItemResult) -> dict[str, Any]:
 
 
 def customers_envelope(
-    results: list[ItemResult], org: OrgConfig, *, for_get: bool = False, user_id: bool = True
+    results: list[ItemResult],
+    org: OrgConfig,
+    *,
+    for_get: bool = False,
+    user_id: bool = True,
+    downstream: Downstream | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, body): the HTTP status mirrors status.code, as clients check it."""
+    """(HTTP status, body): the HTTP status mirrors status.code, as clients check it.
+
+    Side effects are reported unless the caller skipped downstream processing or
+    asked not to wait for it (WAIT_FOR_DOWNSTREAM: false); they are applied either way.
+    """
     code = overall(results)
     items = []
+    downstream = downstream or Downstream()
+    report = downstream.report and not downstream.skip
     for result in results:
         if result.customer is not None:
-            item = customer_json(result.customer, org, for_get=for_get, user_id=user_id)
+            item = customer_json(
+                result.customer,
+                org,
+                for_get=for_get,
+                user_id=user_id,
+                effects=result.effects if report else [],
+                raw=downstream.raw,
+            )
         else:
             item = dict(result.echo)
         item["item_status"] = item_status(result)

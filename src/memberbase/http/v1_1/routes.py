@@ -12,6 +12,7 @@ from memberbase.domain.codes import Codes
 from memberbase.domain.org_config import IdentifierType
 from memberbase.http.body import read_bounded, read_json
 from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
+from memberbase.http.downstream import downstream_of
 from memberbase.http.errors import ApiError
 from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
@@ -81,6 +82,7 @@ async def add_customers(request: Request, principal: CustomerWriter, svc: AppSer
         request_id=request_id(request),
         now=dt.datetime.now(dt.UTC),
         user_context=user_context(request),
+        downstream=downstream_of(request),
     )
     results = await register_customers(
         svc.engine, principal.org, [parse_item(i) for i in items], context, [echo(i) for i in items]
@@ -92,7 +94,7 @@ async def add_customers(request: Request, principal: CustomerWriter, svc: AppSer
         else:
             outcome = "registered" if result.success is Codes.CUSTOMER_REGISTERED else "updated"
             metrics.record("v1.1", outcome, [w.code.code for w in result.warnings])
-    http_status, payload = customers_envelope(results, principal.org)
+    http_status, payload = customers_envelope(results, principal.org, downstream=context.downstream)
     return _answer(request, payload, http_status)
 
 

@@ -113,6 +113,20 @@ def customer_body(found: CustomerDetails, org: OrgConfig) -> dict[str, Any]:
             }
             for c in found.cards
         ],
+        "referralCode": found.referral_code or "",
+        "alternateCurrencies": [
+            {"identifier": c.identifier, "name": c.name, "balance": c.balance} for c in found.currencies
+        ],
+        "coupons": [
+            {
+                "id": c.id,
+                "seriesId": c.series_id,
+                "couponCode": c.code,
+                "validTill": iso(c.valid_till, org),
+                "issuedDate": iso(c.issued_at, org),
+            }
+            for c in found.coupons
+        ],
         "warnings": [],
     }
 

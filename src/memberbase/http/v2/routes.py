@@ -11,11 +11,13 @@ from starlette.responses import Response
 from memberbase.domain.codes import V2Codes
 from memberbase.http.body import read_json
 from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
+from memberbase.http.downstream import downstream_of
 from memberbase.http.errors import ApiError
 from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v2.render import customer_body, extended_fields_body, failure_body, warnings
 from memberbase.http.v2.schemas import CustomerWire, to_draft
+from memberbase.http.v2.side_effects import side_effects_json
 from memberbase.observability import Metrics
 from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.read_customers import LookupQuery, details, lookup
@@ -44,18 +46,22 @@ async def add_customer(request: Request, principal: CustomerWriter, svc: AppServ
         request_id=request_id(request),
         now=dt.datetime.now(dt.UTC),
         user_context=user_context(request),
+        downstream=downstream_of(request),
     )
     result = await register_v2(svc.engine, principal.org, draft, context)
     metrics: Metrics = request.app.state.metrics
     if result.failure is not None:
         metrics.record("v2", "failed", [result.failure.code.code])
         return JsonResponse(failure_body(result.failure), status_code=400)
+    downstream = context.downstream
     merged = any(w.code is V2Codes.MERGED_ACROSS_SOURCES for w in result.warnings)
     metrics.record("v2", "merged" if merged else "registered", [w.code.code for w in result.warnings])
     payload = {
         "createdId": result.created_id,
         "warnings": warnings(result.warnings),
-        "sideEffects": result.side_effects,
+        "sideEffects": side_effects_json(result.effects, downstream.raw)
+        if downstream.report and not downstream.skip
+        else [],
     }
     return JsonResponse(payload)
 

@@ -1,0 +1,1 @@
+"""Delivering the event outbox to a message broker (NATS JetStream)."""

@@ -1,0 +1,140 @@
+"""The event outbox: written in the causing transaction, read in order by the publisher."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from memberbase.domain.events import Event
+from memberbase.storage.counters import take_ids
+from memberbase.storage.customers import lock_key
+from memberbase.storage.tables import outbox
+
+_INSERT = outbox.insert()
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    org_id: int
+    id: int
+    event_id: str
+    type: str
+    payload: dict[str, Any]
+    occurred_at: dt.datetime
+
+    @property
+    def subject(self) -> str:
+        return f"memberbase.{self.org_id}.{self.type}"
+
+
+async def append(conn: AsyncConnection, events: Sequence[Event]) -> None:
+    """Write the transaction's events, last thing before commit, in one statement.
+
+    On PostgreSQL the customers' locks are taken first (sorted, so writers never
+    deadlock on them): a later transaction on the same customer gets its ids only
+    after this one committed, so outbox id order is commit order per customer and
+    the publisher, reading in id order, never delivers a customer's events out of order.
+    """
+    if not events:
+        return
+    rows = [
+        {
+            "org_id": e.org_id,
+            "event_id": e.id,
+            "customer_id": e.customer_id,
+            "type": e.type,
+            "payload": e.envelope(),
+            "occurred_at": e.occurred_at,
+            "published_at": None,
+        }
+        for e in events
+    ]
+    if conn.dialect.name == "postgresql":
+        keys = sorted({lock_key(e.org_id, "customer", str(e.customer_id)) for e in events})
+        await conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+            {"keys": keys},
+        )
+    else:
+        first = await take_ids(conn, "outbox", len(rows))
+        for offset, row in enumerate(rows):
+            row["id"] = first + offset
+    await conn.execute(_INSERT, rows)
+
+
+def _stored(row: Any) -> StoredEvent:
+    occurred = row.occurred_at
+    if occurred.tzinfo is None:
+        occurred = occurred.replace(tzinfo=dt.UTC)
+    return StoredEvent(row.org_id, row.id, row.event_id, row.type, row.payload, occurred)
+
+
+_COLUMNS = (
+    outbox.c.org_id,
+    outbox.c.id,
+    outbox.c.event_id,
+    outbox.c.type,
+    outbox.c.payload,
+    outbox.c.occurred_at,
+)
+
+
+async def unpublished(conn: AsyncConnection, limit: int) -> list[StoredEvent]:
+    query = sa.select(*_COLUMNS).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
+    return [_stored(r) for r in (await conn.execute(query)).all()]
+
+
+async def mark_published(conn: AsyncConnection, events: Sequence[StoredEvent], at: dt.datetime) -> None:
+    if not events:
+        return
+    keys = [(e.org_id, e.id) for e in events]
+    await conn.execute(
+        outbox.update().where(sa.tuple_(outbox.c.org_id, outbox.c.id).in_(keys)).values(published_at=at)
+    )
+
+
+async def window(
+    conn: AsyncConnection,
+    since: dt.datetime,
+    until: dt.datetime | None,
+    org_id: int | None,
+    after_id: int,
+    limit: int,
+) -> list[StoredEvent]:
+    """Events that occurred in [since, until), published or not, in id order, after `after_id`."""
+    query = _in_window(sa.select(*_COLUMNS).where(outbox.c.id > after_id), since, until, org_id)
+    query = query.order_by(outbox.c.id).limit(limit)
+    return [_stored(r) for r in (await conn.execute(query)).all()]
+
+
+def _in_window(
+    query: sa.Select[Any], since: dt.datetime, until: dt.datetime | None, org_id: int | None
+) -> sa.Select[Any]:
+    query = query.where(outbox.c.occurred_at >= since)
+    if until is not None:
+        query = query.where(outbox.c.occurred_at < until)
+    if org_id is not None:
+        query = query.where(outbox.c.org_id == org_id)
+    return query
+
+
+async def count_window(
+    conn: AsyncConnection, since: dt.datetime, until: dt.datetime | None, org_id: int | None
+) -> int:
+    query = _in_window(sa.select(sa.func.count()).select_from(outbox), since, until, org_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def counts(conn: AsyncConnection) -> tuple[int, int]:
+    """(pending, published) events."""
+    query = sa.select(
+        sa.func.count().filter(outbox.c.published_at.is_(None)),
+        sa.func.count().filter(outbox.c.published_at.is_not(None)),
+    )
+    row = (await conn.execute(query)).one()
+    return int(row[0]), int(row[1])

@@ -1,0 +1,202 @@
+"""Applying what a registration earns, inside the registration's own transaction.
+
+Both APIs call this after the customer's rows are written: it gathers the facts
+(referral code holder, what was already granted), lets the pure decision in
+domain/rewards pick the awards, writes ledger, balances, coupons and tiers, and
+emits an event per award. Any failure raises and takes the customer with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from memberbase.domain import events as ev
+from memberbase.domain.customer import CustomerType, Warning_
+from memberbase.domain.loyalty import Enrolment, tier_expiry
+from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.rewards import (
+    OPENING_RULE,
+    CouponAward,
+    CurrencyAward,
+    Occasion,
+    PointsAward,
+    Referral,
+    ReferralFacts,
+    Trigger,
+    coupon_code,
+    decide_rewards,
+    judge_referral,
+    points_expiry,
+    referral_code,
+)
+from memberbase.storage.customers import CustomerRepository
+from memberbase.storage.rewards import RewardRepository
+from memberbase.usecases.auditing import RequestContext
+from memberbase.usecases.results import CouponEffect, CurrencyEffect, Effect, PointsEffect
+from memberbase.usecases.unit_of_work import UnitOfWork
+
+
+def _pick(alphabet: str) -> str:
+    return secrets.choice(alphabet)
+
+
+@dataclass
+class Earned:
+    effects: list[Effect] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
+
+    @property
+    def changed_points(self) -> bool:
+        return any(isinstance(e, PointsEffect) for e in self.effects)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Who registered, as the rewards see it."""
+
+    customer_id: int
+    customer_type: CustomerType
+    source: str
+    trigger: Trigger
+    is_new: bool  # a customer created by this request (referrals apply to these only)
+    enrolled_programs: tuple[int, ...]
+    referral_code: str | None
+
+
+class Rewarder:
+    def __init__(self, uow: UnitOfWork, org: OrgConfig, context: RequestContext) -> None:
+        self._uow = uow
+        self._org = org
+        self._context = context
+        self._repo = RewardRepository(uow.conn, org.id)
+        self._customers = CustomerRepository(uow.conn, org.id)
+
+    def emit(self, type_: str, customer_id: int, data: dict[str, object]) -> None:
+        """An event, unless the caller asked for a data-import-like write (SKIP-DOWNSTREAM)."""
+        if self._context.downstream.skip:
+            return
+        c = self._context
+        self._uow.emit(ev.new_event(type_, self._org.id, customer_id, c.now, c.request_id, data))
+
+    async def give_referral_code(self, customer_id: int) -> None:
+        """Each customer of an org that runs referral campaigns gets a code to share."""
+        if self._org.referral_campaigns:
+            await self._repo.add_referral_code(customer_id, referral_code(_pick))
+
+    async def opening_points(self, customer_id: int, asked: Enrolment, expires: dt.datetime | None) -> Earned:
+        """Points a v2 enrolment opens with: a ledger entry like any award (reported unless skipped)."""
+        program = self._org.program(asked.program_id)
+        if program is None or asked.loyalty_points <= 0:
+            return Earned()
+        now = self._context.now
+        award = PointsAward(
+            customer_id=customer_id,
+            program_id=program.id,
+            raw_points=Decimal(asked.loyalty_points),
+            points=asked.loyalty_points,
+            rule_id=OPENING_RULE,
+            entry_key=f"{OPENING_RULE}:{customer_id}:{program.id}",
+            awarded_on=now,
+            expires_on=expires or points_expiry(program.points_expiry, now, self._org),
+        )
+        earned = Earned()
+        await self._apply(award, earned, reason="opening")
+        return earned
+
+    async def reward(self, who: Registration) -> Earned:
+        earned = Earned()
+        if self._context.downstream.skip:
+            return earned
+        referral = await self._referral(who, earned)
+        if who.trigger == "update":
+            return earned
+        granted = frozenset() if who.is_new else await self._repo.granted([who.customer_id])
+        occasion = Occasion(
+            customer_id=who.customer_id,
+            customer_type=who.customer_type,
+            source=who.source,
+            trigger=who.trigger,
+            enrolled_programs=who.enrolled_programs,
+            granted=granted,
+            now=self._context.now,
+            referral=referral,
+        )
+        decision = decide_rewards(self._org, occasion)
+        earned.warnings += decision.warnings
+        for award in decision.awards:
+            await self._apply(award, earned)
+        return earned
+
+    async def _referral(self, who: Registration, earned: Earned) -> Referral | None:
+        code = (who.referral_code or "").strip().upper()
+        if not code:
+            return None
+        holder = await self._repo.holder_of(code)
+        if holder is not None:
+            # Two friends registering at once must not both slip under the referral limit.
+            await self._customers.lock_customers([holder])
+        facts = ReferralFacts(
+            code=code,
+            holder_id=holder,
+            customer_id=who.customer_id,
+            is_new=who.is_new,
+            source=who.source,
+            day=self._context.now.astimezone(self._org.zone).date(),
+            referrals_so_far=0 if holder is None else await self._repo.referral_count(holder),
+        )
+        judged = judge_referral(self._org, facts)
+        if isinstance(judged, Warning_):
+            earned.warnings.append(judged)
+            return None
+        assert holder is not None
+        await self._repo.add_referral(who.customer_id, holder, judged.id, code, self._context.now)
+        held = (await self._customers.enrolments([holder]))[holder]
+        self.emit(
+            ev.REFERRAL_APPLIED,
+            who.customer_id,
+            {"referrerId": holder, "campaignId": judged.id, "code": code},
+        )
+        return Referral(holder, code, judged, frozenset(e.program_id for e in held))
+
+    async def _apply(
+        self, award: PointsAward | CurrencyAward | CouponAward, earned: Earned, reason: str = "points"
+    ) -> None:
+        if isinstance(award, PointsAward):
+            balance = await self._repo.add_points(award, reason)
+            if balance is None:  # not enrolled (the decision only awards enrolled programmes)
+                return
+            earned.effects.append(PointsEffect(award, balance.loyalty_points))
+            self._emit_award(award, {"totalPoints": balance.loyalty_points})
+            await self._maybe_upgrade(award, balance.lifetime_points, balance.tier_serial)
+        elif isinstance(award, CurrencyAward):
+            total = await self._repo.add_currency(award)
+            earned.effects.append(CurrencyEffect(award, total))
+            self._emit_award(award, {"balance": total})
+        else:
+            code = coupon_code(award.series.code_pattern, _pick)
+            coupon_id = await self._repo.add_coupon(award, code)
+            earned.effects.append(CouponEffect(award, coupon_id, code))
+            self._emit_award(award, {"couponId": coupon_id, "couponCode": code})
+
+    def _emit_award(self, award: PointsAward | CurrencyAward | CouponAward, extra: dict[str, object]) -> None:
+        type_, data = ev.award_event_data(award, extra)
+        self.emit(type_, award.customer_id, data)
+
+    async def _maybe_upgrade(self, award: PointsAward, lifetime: int, serial: int) -> None:
+        """Points that reach a higher tier's threshold lift the customer there (never down)."""
+        program = self._org.program(award.program_id)
+        if program is None:
+            return
+        tier = program.tier_for_points(lifetime)
+        if tier.serial <= serial:
+            return
+        expires = tier_expiry(self._context.now, self._org, tier)
+        await self._repo.set_tier(award.customer_id, program.id, tier.serial, expires)
+        self.emit(
+            ev.TIER_CHANGED,
+            award.customer_id,
+            {"programId": program.id, "fromTier": serial, "toTier": tier.serial, "tierExpiresOn": expires},
+        )
