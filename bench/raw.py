@@ -3,8 +3,9 @@
 One transaction per new customer, the same rows memberbase writes for a v1.1
 registration, one statement per round trip through asyncpg (no HTTP, no ORM):
 advisory lock on the identifiers, owner lookup, customer row, three identifier
-claims, profile, enrolment, audit row. Run it right after bench/register.py on the
-same database server and compare the figures: the targets are ratios API/raw.
+claims, profile, enrolment, welcome points (ledger row, balance), audit row, and
+the two outbox events. bench/register.py runs it in the same run and prints the
+ratios API/raw; alone it prints its own figures.
 
     python bench/raw.py --concurrency 16 --requests 4000
 """
@@ -105,6 +106,30 @@ async def _register(conn: asyncpg.Connection, n: int) -> None:
             now,
         )
         await conn.execute(
+            "INSERT INTO reward_ledger (org_id, entry_key, customer_id, kind, program_id, rule_id,"
+            " raw_value, value, is_referrer, awarded_at)"
+            " VALUES ($1, $2, $3, 'points', 1, 'WELCOME', 100, 100, false, $4)",
+            ORG_ID,
+            f"WELCOME:{customer_id}:{customer_id}",
+            customer_id,
+            now,
+        )
+        await conn.execute(
+            "UPDATE enrolments SET loyalty_points = loyalty_points + 100,"
+            " lifetime_points = lifetime_points + 100"
+            " WHERE org_id = $1 AND customer_id = $2 AND program_id = 1",
+            ORG_ID,
+            customer_id,
+        )
+        await conn.executemany(
+            "INSERT INTO outbox (org_id, id, event_id, customer_id, type, payload, occurred_at)"
+            " VALUES ($1, nextval('outbox_id_seq'), $2, $3, $4, $5::jsonb, $6)",
+            [
+                (ORG_ID, str(uuid.uuid4()), customer_id, kind, json.dumps({"mobile": mobile}), now)
+                for kind in ("customer.registered", "points.awarded")
+            ],
+        )
+        await conn.execute(
             INSERT_AUDIT,
             ORG_ID,
             str(uuid.uuid4()),
@@ -115,10 +140,12 @@ async def _register(conn: asyncpg.Connection, n: int) -> None:
         )
 
 
-async def _load(url: str, concurrency: int, requests: int, max_seconds: float) -> tuple[list[float], float]:
+async def raw_load(
+    url: str, concurrency: int, requests: int, max_seconds: float, first: int = 0
+) -> tuple[list[float], float]:
     pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency)
     latencies: list[float] = []
-    counter = iter(range(requests))
+    counter = iter(range(first, first + requests))
     stop_at = time.monotonic() + max_seconds
 
     async def worker() -> None:
@@ -137,6 +164,14 @@ async def _load(url: str, concurrency: int, requests: int, max_seconds: float) -
     return latencies, elapsed
 
 
+def prepare(admin_url: str) -> str:
+    """A fresh database with the schema and the raw org; its URL."""
+    url = fresh_database(admin_url, "memberbase_raw")
+    upgrade(url)
+    asyncio.run(_setup(url))
+    return url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -144,10 +179,8 @@ def main() -> None:
     add_load_arguments(parser, requests=4000)
     args = parser.parse_args()
 
-    url = fresh_database(args.postgres_url, "memberbase_raw")
-    upgrade(url)
-    asyncio.run(_setup(url))
-    latencies, elapsed = asyncio.run(_load(url, args.concurrency, args.requests, args.max_seconds))
+    url = prepare(args.postgres_url)
+    latencies, elapsed = asyncio.run(raw_load(url, args.concurrency, args.requests, args.max_seconds))
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
     print(f"raw SQL registrations (asyncpg, one statement per round trip), {args.concurrency} connections")
     print(f"requests: {len(latencies)}  elapsed: {elapsed:.2f} s")

@@ -1,26 +1,33 @@
-"""Registrations per second over HTTP, against PostgreSQL, at a given concurrency.
+"""Registrations per second over HTTP against PostgreSQL, beside the same work in plain SQL.
 
-Starts `memberbase serve` the way a user would (a subprocess, its own port on
-127.0.0.1, a fresh database), registers new unique customers through
-POST /v1.1/customer/add from N concurrent clients, and prints the figures as
-the last lines. Bounded in requests and in time; talks only to 127.0.0.1.
+Starts `memberbase serve` as a user would (a subprocess on 127.0.0.1, a fresh
+database, an org paying a welcome reward, events in the outbox), registers new
+unique customers from N concurrent keep-alive clients for each N asked, then runs
+bench/raw.py's plain-SQL registration at the same concurrencies in the same run
+and prints both with their ratio as the last lines. Bounded in requests and time.
 
-    python bench/register.py --concurrency 16 --requests 4000
+    python bench/register.py --api v11 --concurrency 1,4,16,32 --requests 3000
+    python bench/register.py --api v11-batch --requests 60          # 100 customers per request
+    python bench/register.py --api v2 --workers 2
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
-from common import add_load_arguments, fresh_database, percentile
+from common import fresh_database, percentile
+from loadgen import LoadResult, basic_auth, request_bytes, run_load
+from raw import prepare, raw_load
 
 ORG_YAML = """
 orgs:
@@ -28,8 +35,9 @@ orgs:
     name: Bench Retail
     base_country: IN
     timezone: Asia/Kolkata
-    rate_limits:
-      per_minute: {"POST /v1.1/customer/add": 0}   # 0: unlimited; the bench measures speed
+    rate_limits:   # 0: unlimited; the bench measures speed
+      per_minute: {"POST /v1.1/customer/add": 0, "POST /v2/customers": 0, "GET /v1.1/customer/get": 0,
+                   "GET /v2/customers/lookup": 0}
     tills:
       - {code: bench.till, password: bench, store: Bench Store}
     custom_fields:
@@ -42,8 +50,12 @@ orgs:
         tiers:
           - {serial: 1, name: Base}
           - {serial: 2, name: Silver}
+        registration_rewards: [{id: WELCOME, points: 100}]
+    customer_status_labels:
+      - {label: Member, status: Active, default: true}
 """
-TILL = "bench.till"
+AUTH = basic_auth("bench.till", "bench")
+BATCH = 100
 
 
 def _free_port() -> int:
@@ -53,28 +65,17 @@ def _free_port() -> int:
         return port
 
 
-def _start_server(database_url: str, port: int, workdir: Path, workers: int) -> subprocess.Popen[bytes]:
-    config = workdir / "bench-org.yaml"
-    config.write_text(ORG_YAML)
+def start_server(
+    database_url: str, port: int, workdir: Path, workers: int, config: str
+) -> subprocess.Popen[bytes]:
+    """`memberbase serve` with its org file, once it answers /health."""
+    path = workdir / "bench-org.yaml"
+    path.write_text(config)
     command = [
-        sys.executable,
-        "-m",
-        "memberbase",
-        "serve",
-        "--config",
-        str(config),
-        "--database-url",
-        database_url,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--workers",
-        str(workers),
-        "--redis-url",
-        "redis://127.0.0.1:6379/0",
-    ]
+        sys.executable, "-m", "memberbase", "serve", "--config", str(path), "--database-url", database_url,
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--workers", str(workers),
+        "--redis-url", "redis://127.0.0.1:6379/0",
+    ]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=workdir)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -89,81 +90,119 @@ def _start_server(database_url: str, port: int, workdir: Path, workers: int) -> 
     raise SystemExit("server did not become healthy within 60 s")
 
 
-async def _load(
-    base: str, concurrency: int, requests: int, max_seconds: float
-) -> tuple[list[float], int, float]:
-    import hashlib
+def _v11_customer(n: int) -> dict[str, Any]:
+    return {
+        "mobile": f"9190{n:08d}",
+        "email": f"bench{n}@example.com",
+        "external_id": f"B{n}",
+        "firstname": "Bench",
+        "lastname": "Customer",
+    }
 
-    auth = (TILL, hashlib.md5(b"bench", usedforsecurity=False).hexdigest())  # the hosted convention
-    latencies: list[float] = []
-    failures = 0
-    counter = iter(range(requests))
-    stop_at = time.monotonic() + max_seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, auth=auth, limits=limits, timeout=30) as client:
-        # Warm-up: one request to memoise the till's credentials and fill the pools.
-        await client.post("/v1.1/customer/add", json={"root": {"customer": [{"mobile": "919000000000"}]}})
 
-        async def worker() -> None:
-            nonlocal failures
-            for n in counter:
-                if time.monotonic() > stop_at:
-                    return
-                body = {
-                    "root": {
-                        "customer": [
-                            {
-                                "mobile": f"9190{n:08d}",
-                                "email": f"bench{n}@example.com",
-                                "external_id": f"B{n}",
-                                "firstname": "Bench",
-                                "lastname": "Customer",
-                            }
-                        ]
-                    }
-                }
-                started = time.perf_counter()
-                response = await client.post("/v1.1/customer/add?format=json", json=body)
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 200:
-                    failures += 1
+def make_request(api: str, offset: int) -> Any:
+    def build(n: int) -> bytes:
+        n += offset
+        if api == "v11":
+            return request_bytes(
+                "POST", "/v1.1/customer/add", AUTH, {"root": {"customer": [_v11_customer(n)]}}
+            )
+        if api == "v11-batch":
+            batch = [_v11_customer(n * BATCH + i) for i in range(BATCH)]
+            return request_bytes("POST", "/v1.1/customer/add", AUTH, {"root": {"customer": batch}})
+        identifiers = [
+            {"type": "mobile", "value": f"9190{n:08d}"},
+            {"type": "email", "value": f"bench{n}@example.com"},
+            {"type": "externalId", "value": f"B{n}"},
+        ]
+        profile = {
+            "firstName": "Bench",
+            "lastName": "Customer",
+            "identifiers": identifiers,
+            "source": "INSTORE",
+        }
+        return request_bytes(
+            "POST", "/v2/customers", AUTH, {"loyaltyInfo": {"loyaltyType": "loyalty"}, "profiles": [profile]}
+        )
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return latencies, failures, elapsed
+    return build
+
+
+def check(api: str, result: LoadResult) -> None:
+    """Fail loudly when the server answered with errors instead of registrations."""
+    if result.failures:
+        raise SystemExit(
+            f"{result.failures} failed requests ({result.statuses}); sample: {result.sample[:300]!r}"
+        )
+    body = json.loads(result.sample)
+    ok = "createdId" in body if api == "v2" else body["response"]["status"]["success_count"] != "0"
+    if not ok:
+        raise SystemExit(f"unexpected answer: {result.sample[:300]!r}")
+
+
+def row(label: str, clients: int, per_s: float, latencies: list[float]) -> str:
+    p50, p95, p99 = (percentile(latencies, p) * 1000 for p in (50, 95, 99))
+    return f"{label:<10} {clients:>7} {per_s:>12.1f} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    add_load_arguments(parser, requests=4000)
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--api", choices=["v11", "v11-batch", "v2"], default="v11")
+    parser.add_argument("--concurrency", default="1,4,16,32", help="comma-separated client counts")
+    parser.add_argument(
+        "--requests", type=int, default=3000, help="HTTP requests per concurrency (upper bound)"
+    )
+    parser.add_argument("--max-seconds", type=float, default=60, help="per concurrency")
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (memberbase serve --workers)"
     )
+    parser.add_argument("--no-raw", action="store_true", help="skip the plain-SQL yardstick")
     args = parser.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+    per_request = BATCH if args.api == "v11-batch" else 1
 
     database_url = fresh_database(args.postgres_url, "memberbase_bench")
     port = _free_port()
+    api_rows: dict[int, tuple[float, list[float]]] = {}
     with tempfile.TemporaryDirectory() as workdir:
-        server = _start_server(database_url, port, Path(workdir), args.workers)
+        server = start_server(database_url, port, Path(workdir), args.workers, ORG_YAML)
         try:
-            latencies, failures, elapsed = asyncio.run(
-                _load(f"http://127.0.0.1:{port}", args.concurrency, args.requests, args.max_seconds)
-            )
+            offset = 0
+            for clients in levels:
+                warm = asyncio.run(run_load(port, 1, 2, 30, make_request(args.api, offset)))
+                check(args.api, warm)
+                offset += 2
+                result = asyncio.run(
+                    run_load(port, clients, args.requests, args.max_seconds, make_request(args.api, offset))
+                )
+                check(args.api, result)
+                offset += args.requests
+                api_rows[clients] = (len(result.latencies) * per_request / result.elapsed, result.latencies)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    done = len(latencies)
-    print(
-        f"v1.1 single registrations over HTTP, PostgreSQL, {args.concurrency} concurrent clients,"
-        f" {args.workers} server process(es)"
-    )
-    print(f"requests: {done}  failures: {failures}  elapsed: {elapsed:.2f} s")
-    print(f"registrations/s: {done / elapsed:.1f}")
-    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
-    print(f"latency p50: {p50:.1f} ms  p99: {p99:.1f} ms")
+    raw_rows: dict[int, tuple[float, list[float]]] = {}
+    if not args.no_raw:
+        raw_url = prepare(args.postgres_url)
+        first = 0
+        for clients in levels:
+            latencies, elapsed = asyncio.run(
+                raw_load(raw_url, clients, args.requests, args.max_seconds, first)
+            )
+            first += args.requests
+            raw_rows[clients] = (len(latencies) / elapsed, latencies)
+
+    unit = "customers/s"
+    print(f"{args.api} registrations over HTTP ({args.workers} server process(es)) vs plain SQL, PostgreSQL")
+    print(f"{'':<10} {'clients':>7} {unit:>12} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for clients in levels:
+        print(row(args.api, clients, *api_rows[clients]))
+        if clients in raw_rows:
+            print(row("raw SQL", clients, *raw_rows[clients]))
+            print(f"{'ratio':<10} {clients:>7} {api_rows[clients][0] / raw_rows[clients][0]:>12.1%}")
 
 
 if __name__ == "__main__":

@@ -95,9 +95,15 @@ async def delivered(stream: StreamSettings, org_id: int, expect: int, wait: floa
     nc = await nats.connect(stream.url)
     try:
         js = nc.jetstream()
-        sub = await js.subscribe(f"{stream.subject_prefix}.{org_id}.>", ordered_consumer=True)
-        messages = []
         deadline = asyncio.get_running_loop().time() + wait
+        while True:  # the stream appears with the first event a publisher sends
+            try:
+                sub = await js.subscribe(f"{stream.subject_prefix}.{org_id}.>", ordered_consumer=True)
+                break
+            except nats.js.errors.NotFoundError:
+                assert asyncio.get_running_loop().time() < deadline, "no stream"
+                await asyncio.sleep(0.1)
+        messages = []
         while asyncio.get_running_loop().time() < deadline:
             try:
                 messages.append(await sub.next_msg(timeout=0.5))
@@ -287,3 +293,32 @@ async def _lead_once(engine: Any, stop: asyncio.Event) -> bool:
 
     async with leadership(engine, stop) as alive:
         return await alive()
+
+
+async def test_a_server_started_with_a_nats_url_publishes_as_it_registers(
+    database_url: str, org_spec: OrgSpec, nats_url: str
+) -> None:
+    from memberbase.app import create_app
+    from memberbase.settings import Settings
+
+    stream = stream_settings(nats_url)
+    settings = Settings(
+        database_url=database_url,
+        nats_url=nats_url,
+        events_stream=stream.stream,
+        events_subject_prefix=stream.subject_prefix,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://memberbase.test") as client:
+            api = await loyalty_api(client, database_url, org_spec, {"id": "W", "points": 1})
+            await register(api, 300, 2)
+            messages = await delivered(stream, org_spec.org_id, expect=4)
+    assert [json.loads(m.data)["type"] for m in messages] == [
+        "customer.registered",
+        "points.awarded",
+        "customer.registered",
+        "points.awarded",
+    ]
+    await drop_stream(stream)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -93,3 +94,55 @@ def test_external_id_length_rules() -> None:
     assert not external_id_fits("ABC1234567890", ranged)
     assert external_id_fits("A", ORG)  # max 0 means no check
     assert not external_id_fits("A" * 251, ORG)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@example.com",
+        "Tom.Sawyer+loyalty@Example.CO.IN",
+        "x_y%z@sub-domain.example.org",
+        "a@x.test",
+        "a@mail.local",
+        "a@localhost",
+        "a..b@x.com",
+        "a@x-.com",
+        "a@-x.com",
+        "a@x.com.",
+        "a@xn--80ak6aa92e.com",
+        "a@ab--cd.com",
+        "a@123.456",
+        "." + "a" * 70 + "@x.com",
+        "a" * 65 + "@x.com",
+        "a@" + "b" * 64 + ".com",
+    ],
+)
+def test_the_email_shortcut_agrees_with_email_validator(address: str) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from memberbase.domain.identifiers import _plainly_valid
+
+    try:
+        validate_email(address, check_deliverability=False)
+        library = True
+    except EmailNotValidError:
+        library = False
+    if _plainly_valid(address):
+        assert library, address  # the shortcut only ever accepts what the library accepts
+    from memberbase.domain.identifiers import _EMAIL_CHARS
+
+    documented = library and _EMAIL_CHARS.match(address) is not None  # the rule before the shortcut
+    assert (normalise_email(address, 255) is not None) == documented
+
+
+@given(st.emails())
+def test_the_email_shortcut_never_accepts_what_the_library_refuses(address: str) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from memberbase.domain.identifiers import _plainly_valid
+
+    if _plainly_valid(address):
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError as exc:  # pragma: no cover - the failure message
+            raise AssertionError(f"{address}: {exc}") from exc

@@ -13,6 +13,7 @@ from memberbase.auth.passwords import DUMMY_HASH, VerifiedSecrets, verify_slow
 from memberbase.auth.principal import Principal
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.text import has_control
+from memberbase.storage.database import reading
 from memberbase.storage.orgs import OrgRepository, TillLogin
 
 
@@ -72,7 +73,7 @@ class BasicAuthenticator:
         if credentials is None:
             return None
         till_code, secret = credentials
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             repo = OrgRepository(conn)
             login = await repo.till_login(till_code)
             if login is None:

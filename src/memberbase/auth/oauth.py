@@ -15,6 +15,7 @@ from memberbase.auth.basic import OrgConfigCache
 from memberbase.auth.passwords import DUMMY_HASH, VerifiedSecrets, verify_exact
 from memberbase.auth.principal import Principal
 from memberbase.domain.org_config import OrgConfig
+from memberbase.storage.database import reading
 from memberbase.storage.orgs import OrgRepository, TillLogin
 from memberbase.usecases.unit_of_work import UnitOfWork
 
@@ -51,7 +52,7 @@ class OAuthService:
         return self._signing_key
 
     async def _client(self, key: str) -> tuple[TillLogin, OrgConfig] | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             repo = OrgRepository(conn)
             login = await repo.client_login(key)
             if login is None:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from memberbase.cli.banner import print_banner
 from memberbase.cli.events import events_app
+from memberbase.cli.importer import import_command
 from memberbase.observability import configure_logging
 from memberbase.settings import Settings
 from memberbase.storage import schema
@@ -34,6 +35,7 @@ orgs_app = typer.Typer(help="Load organisations from a YAML file (see docs/confi
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(events_app, name="events")
+app.command("import")(import_command)
 
 err = Console(stderr=True)
 

@@ -12,7 +12,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from memberbase.domain.customer import CustomerRecord
 from memberbase.domain.json_values import jsonable
+from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.rewards import Award, CouponAward, CurrencyAward, PointsAward
 
 CUSTOMER_REGISTERED = "customer.registered"
@@ -98,4 +100,19 @@ def award_event_data(award: Award, extra: dict[str, Any]) -> tuple[str, dict[str
         "couponType": award.series.coupon_type,
         "validTill": award.valid_till,
         **extra,
+    }
+
+
+def registered_data(record: CustomerRecord, enrolled: list[Enrolment]) -> dict[str, object]:
+    """What customer.registered says of a v1.1 registration."""
+    return {
+        "type": record.type,
+        "source": record.source,
+        "accountId": record.account_id,
+        "identifiers": record.identifiers(),
+        "firstname": record.firstname,
+        "lastname": record.lastname,
+        "registeredOn": record.registered_on,
+        "till": record.registered_till,
+        "programs": [{"programId": e.program_id, "tier": e.tier_serial} for e in enrolled],
     }

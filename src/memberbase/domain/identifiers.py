@@ -83,11 +83,30 @@ def normalise_mobile(raw: str, org: OrgConfig) -> MobileResult:
     return MobileResult(None, MobileProblem.INVALID)
 
 
+# Plain addresses (ASCII, ordinary local part, letters-only top-level domain, no IDNA or
+# reserved names) are ones email-validator accepts; they skip its ~100 µs of checks,
+# which imports of millions of customers would otherwise pay per row.
+_PLAIN_EMAIL = re.compile(
+    r"^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+
+def _plainly_valid(text: str) -> bool:
+    if not _PLAIN_EMAIL.match(text) or "--" in text.partition("@")[2]:
+        return False
+    local, _, domain = text.partition("@")
+    return len(local) <= 64 and domain.rsplit(".", 1)[1].lower() not in _SPECIAL_USE_TLDS
+
+
 def normalise_email(raw: str, max_length: int) -> str | None:
     """Lower-cased email, or None when it breaks the documented rules."""
     text = raw.strip()
     if not text or len(text) > max_length or not _EMAIL_CHARS.match(text):
         return None
+    if _plainly_valid(text):
+        return text.lower()
     try:
         validate_email(text, check_deliverability=False)
     except EmailNotValidError:

@@ -7,9 +7,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+_PLAIN = (str, int, float, bool, type(None))
+
 
 def jsonable(value: Any) -> Any:
     """`value` with enums, decimals, datetimes and tuples turned into JSON values."""
+    if type(value) in _PLAIN:  # exact types: a str-enum is not plain (bulk imports call this a lot)
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

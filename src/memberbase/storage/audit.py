@@ -26,26 +26,27 @@ class AuditEntry:
     request_id: str
 
 
+def audit_row(org_id: int, entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "org_id": org_id,
+        "id": str(uuid.uuid4()),
+        "customer_id": entry.customer_id,
+        "action": entry.action,
+        "till_code": entry.till_code,
+        "occurred_at": entry.occurred_at,
+        "changes": entry.changes,
+        "user_context": entry.user_context,
+        "request_id": entry.request_id,
+    }
+
+
 class AuditRepository:
     def __init__(self, conn: AsyncConnection, org_id: int) -> None:
         self._conn = conn
         self._org_id = org_id
 
     async def add(self, entry: AuditEntry) -> None:
-        await self._conn.execute(
-            _INSERT,
-            {
-                "org_id": self._org_id,
-                "id": str(uuid.uuid4()),
-                "customer_id": entry.customer_id,
-                "action": entry.action,
-                "till_code": entry.till_code,
-                "occurred_at": entry.occurred_at,
-                "changes": entry.changes,
-                "user_context": entry.user_context,
-                "request_id": entry.request_id,
-            },
-        )
+        await self._conn.execute(_INSERT, audit_row(self._org_id, entry))
 
     async def for_customer(
         self, customer_id: int, since: dt.datetime | None = None, until: dt.datetime | None = None

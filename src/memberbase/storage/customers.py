@@ -32,7 +32,7 @@ def lock_key(org_id: int, claim_type: str, value: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _profile_row(org_id: int, customer_id: int, profile: Profile) -> dict[str, Any]:
+def profile_row(org_id: int, customer_id: int, profile: Profile) -> dict[str, Any]:
     return {
         "org_id": org_id,
         "customer_id": customer_id,
@@ -48,7 +48,7 @@ def _profile_row(org_id: int, customer_id: int, profile: Profile) -> dict[str, A
     }
 
 
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
+def plain_values(values: dict[str, Any]) -> dict[str, Any]:
     # Drivers bind str-enums unreliably (str() of a 3.11 Enum is "Class.MEMBER").
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
 
@@ -148,7 +148,7 @@ class CustomerRepository:
 
     async def add(self, values: dict[str, Any]) -> int:
         """Insert a customer row; returns the new id. The caller claims its identifiers."""
-        row = {**_plain(values), "org_id": self._org_id}
+        row = {**plain_values(values), "org_id": self._org_id}
         if self._conn.dialect.name == "sqlite":
             row["id"] = await take_ids(self._conn, "customer")
             await self._conn.execute(_INSERT_CUSTOMER, row)
@@ -181,6 +181,30 @@ class CustomerRepository:
         )
         return {(r.type, r.value): r.customer_id for r in (await self._conn.execute(query)).all()}
 
+    async def holder_of(
+        self, claim: tuple[str, str], account: tuple[str, str] | None
+    ) -> tuple[int, bool] | None:
+        """Who holds the identifier and, when `account` is given, whether they have that account."""
+        has: sa.ColumnElement[bool] = sa.literal(True)
+        if account is not None:
+            has = (
+                sa.select(profiles.c.customer_id)
+                .where(
+                    profiles.c.org_id == identifiers.c.org_id,
+                    profiles.c.customer_id == identifiers.c.customer_id,
+                    profiles.c.source == account[0],
+                    profiles.c.account_id == account[1],
+                )
+                .exists()
+            )
+        query = sa.select(identifiers.c.customer_id, has).where(
+            identifiers.c.org_id == self._org_id,
+            identifiers.c.type == claim[0],
+            identifiers.c.value == claim[1],
+        )
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else (int(row[0]), bool(row[1]))
+
     async def accounts(self, customer_ids: Iterable[int]) -> dict[int, frozenset[tuple[str, str]]]:
         ids = sorted(set(customer_ids))
         if not ids:
@@ -209,11 +233,11 @@ class CustomerRepository:
         await self._conn.execute(
             customers.update()
             .where(customers.c.org_id == self._org_id, customers.c.id == customer_id)
-            .values(_plain(values))
+            .values(plain_values(values))
         )
 
     async def add_profile(self, customer_id: int, profile: Profile) -> None:
-        await self._conn.execute(_INSERT_PROFILE, _profile_row(self._org_id, customer_id, profile))
+        await self._conn.execute(_INSERT_PROFILE, profile_row(self._org_id, customer_id, profile))
 
     async def keep_profile(self, customer_id: int, profile: Profile) -> None:
         """Bring the profile of `profile.source`/`account_id` in step after a v1.1 update.
@@ -230,7 +254,7 @@ class CustomerRepository:
         stored = (
             await self._conn.execute(sa.select(profiles.c.identifiers).where(where))
         ).scalar_one_or_none()
-        row = _profile_row(self._org_id, customer_id, profile)
+        row = profile_row(self._org_id, customer_id, profile)
         if stored is None:
             await self._conn.execute(_INSERT_PROFILE, row)
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,11 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memberbase.domain.events import Event
+from memberbase.storage.bulk import copy_rows, take_sequence
 from memberbase.storage.counters import take_ids
 from memberbase.storage.customers import lock_key
 from memberbase.storage.tables import outbox
 
 _INSERT = outbox.insert()
+COPY_FROM = 50  # events in one transaction; below this a plain INSERT is quicker
 
 
 @dataclass(frozen=True)
@@ -32,13 +34,15 @@ class StoredEvent:
         return f"memberbase.{self.org_id}.{self.type}"
 
 
-async def append(conn: AsyncConnection, events: Sequence[Event]) -> None:
+async def append(conn: AsyncConnection, events: Sequence[Event], created: Set[int] = frozenset()) -> None:
     """Write the transaction's events, last thing before commit, in one statement.
 
     On PostgreSQL the customers' locks are taken first (sorted, so writers never
     deadlock on them): a later transaction on the same customer gets its ids only
     after this one committed, so outbox id order is commit order per customer and
     the publisher, reading in id order, never delivers a customer's events out of order.
+    A customer `created` by this transaction needs no lock: no other transaction can
+    know it yet.
     """
     if not events:
         return
@@ -55,11 +59,23 @@ async def append(conn: AsyncConnection, events: Sequence[Event]) -> None:
         for e in events
     ]
     if conn.dialect.name == "postgresql":
-        keys = sorted({lock_key(e.org_id, "customer", str(e.customer_id)) for e in events})
-        await conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-            {"keys": keys},
+        keys = sorted(
+            {
+                lock_key(e.org_id, "customer", str(e.customer_id))
+                for e in events
+                if e.customer_id not in created
+            }
         )
+        if keys:
+            await conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+                {"keys": keys},
+            )
+        if len(rows) >= COPY_FROM:  # an import batch: ids in one round trip, rows by COPY
+            for row, new_id in zip(rows, await take_sequence(conn, "outbox_id_seq", len(rows)), strict=True):
+                row["id"] = new_id
+            await copy_rows(conn, outbox, rows)
+            return
     else:
         first = await take_ids(conn, "outbox", len(rows))
         for offset, row in enumerate(rows):

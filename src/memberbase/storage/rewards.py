@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +32,39 @@ class Balance:
 
 _INSERT_LEDGER = reward_ledger.insert()
 _INSERT_COUPON = coupons.insert()
+
+
+def ledger_row(org_id: int, award: PointsAward | CurrencyAward, reason: str = "points") -> dict[str, Any]:
+    """A ledger entry: points (reason `points`, or `opening` for a v2 enrolment's) or a currency."""
+    points = isinstance(award, PointsAward)
+    return {
+        "org_id": org_id,
+        "entry_key": award.entry_key,
+        "customer_id": award.customer_id,
+        "kind": reason if points else "alternate_currency",
+        "program_id": award.program_id if isinstance(award, PointsAward) else None,
+        "currency": None if isinstance(award, PointsAward) else award.identifier,
+        "rule_id": award.rule_id,
+        "raw_value": award.raw_points if isinstance(award, PointsAward) else award.raw_value,
+        "value": award.points if isinstance(award, PointsAward) else award.value,
+        "is_referrer": award.is_referrer,
+        "awarded_at": award.awarded_on,
+        "expires_on": award.expires_on if isinstance(award, PointsAward) else None,
+    }
+
+
+def coupon_row(org_id: int, award: CouponAward, code: str) -> dict[str, Any]:
+    return {
+        "org_id": org_id,
+        "series_id": award.series.id,
+        "code": code,
+        "customer_id": award.customer_id,
+        "rule_id": award.rule_id,
+        "entry_key": award.entry_key,
+        "is_referrer": award.is_referrer,
+        "valid_till": award.valid_till,
+        "issued_at": award.awarded_on,
+    }
 
 
 class RewardRepository:
@@ -71,23 +105,7 @@ class RewardRepository:
         row = (await self._conn.execute(bump)).first()
         if row is None:
             return None
-        await self._conn.execute(
-            _INSERT_LEDGER,
-            {
-                "org_id": self._org_id,
-                "entry_key": award.entry_key,
-                "customer_id": award.customer_id,
-                "kind": reason,
-                "program_id": award.program_id,
-                "currency": None,
-                "rule_id": award.rule_id,
-                "raw_value": award.raw_points,
-                "value": award.points,
-                "is_referrer": award.is_referrer,
-                "awarded_at": award.awarded_on,
-                "expires_on": award.expires_on,
-            },
-        )
+        await self._conn.execute(_INSERT_LEDGER, ledger_row(self._org_id, award, reason))
         return Balance(int(row[0]), int(row[1]), int(row[2]))
 
     async def set_tier(self, customer_id: int, program_id: int, serial: int, expires: dt.datetime) -> None:
@@ -103,23 +121,7 @@ class RewardRepository:
 
     async def add_currency(self, award: CurrencyAward) -> int:
         """Ledger row plus balance; returns the balance after the award."""
-        await self._conn.execute(
-            _INSERT_LEDGER,
-            {
-                "org_id": self._org_id,
-                "entry_key": award.entry_key,
-                "customer_id": award.customer_id,
-                "kind": "alternate_currency",
-                "program_id": None,
-                "currency": award.identifier,
-                "rule_id": award.rule_id,
-                "raw_value": award.raw_value,
-                "value": award.value,
-                "is_referrer": award.is_referrer,
-                "awarded_at": award.awarded_on,
-                "expires_on": None,
-            },
-        )
+        await self._conn.execute(_INSERT_LEDGER, ledger_row(self._org_id, award))
         dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
         upsert = dialect.insert(currency_balances).values(
             org_id=self._org_id,
@@ -137,17 +139,7 @@ class RewardRepository:
 
     async def add_coupon(self, award: CouponAward, code: str) -> int:
         """Issue the coupon; a code another coupon holds raises IntegrityError (the caller retries)."""
-        row: dict[str, object] = {
-            "org_id": self._org_id,
-            "series_id": award.series.id,
-            "code": code,
-            "customer_id": award.customer_id,
-            "rule_id": award.rule_id,
-            "entry_key": award.entry_key,
-            "is_referrer": award.is_referrer,
-            "valid_till": award.valid_till,
-            "issued_at": award.awarded_on,
-        }
+        row = coupon_row(self._org_id, award, code)
         if self._conn.dialect.name == "sqlite":
             coupon_id = await take_ids(self._conn, "coupon")
             await self._conn.execute(_INSERT_COUPON, {**row, "id": coupon_id})

@@ -280,6 +280,26 @@ outbox = sa.Table(
     sa.Index("ix_outbox_occurred_at", "occurred_at"),
 )
 
+# Where a bulk import of a file has got to, committed with each batch: an interrupted
+# import resumes after the last committed row, so nobody is imported twice.
+import_runs = sa.Table(
+    "import_runs",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("file_name", sa.String(500), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("next_line", sa.BigInteger, nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("registered", sa.BigInteger, nullable=False),
+    sa.Column("updated", sa.BigInteger, nullable=False),
+    sa.Column("rejected", sa.BigInteger, nullable=False),
+    sa.Column("rejects_offset", sa.BigInteger, nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+)
+
 # SQLite has no sequences; its writers are serialised, so a counter row is safe there.
 id_counters = sa.Table(
     "id_counters",

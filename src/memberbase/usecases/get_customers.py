@@ -12,9 +12,9 @@ from memberbase.domain.identifiers import normalise_email, normalise_mobile
 from memberbase.domain.org_config import IdentifierType, OrgConfig
 from memberbase.domain.text import has_control
 from memberbase.storage.customers import CustomerRepository
+from memberbase.storage.database import reading
 from memberbase.storage.rewards import RewardReader
 from memberbase.usecases.results import CustomerView, ItemResult
-from memberbase.usecases.unit_of_work import UnitOfWork
 
 LOOKUP_EMAIL_MAX = 255
 
@@ -43,8 +43,8 @@ def _canonical(lookup: Lookup, org: OrgConfig) -> str | None:
 
 async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Lookup]) -> list[ItemResult]:
     found: list[CustomerRecord | None] = []
-    async with UnitOfWork(engine) as uow:
-        customers = CustomerRepository(uow.conn, org.id)
+    async with reading(engine) as conn:
+        customers = CustomerRepository(conn, org.id)
         for lookup in lookups:
             value = _canonical(lookup, org)
             if value is None:
@@ -56,7 +56,7 @@ async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Looku
                 found.append(await customers.find_by_identifier(lookup.kind, value))
         ids = [r.id for r in found if r is not None]
         enrolments = await customers.enrolments(ids)
-        rewards = RewardReader(uow.conn, org.id)
+        rewards = RewardReader(conn, org.id)
         codes = await rewards.referral_codes(ids)
         held = await rewards.coupons(ids)
     results = []

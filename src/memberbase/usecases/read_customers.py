@@ -16,8 +16,8 @@ from memberbase.domain.text import has_control
 from memberbase.domain.v2_request import CARD_CLAIM, CARD_TYPES, CLAIM_TYPES
 from memberbase.storage.cards import Card, CardRepository
 from memberbase.storage.customers import CustomerRepository
+from memberbase.storage.database import reading
 from memberbase.storage.rewards import HeldCoupon, HeldCurrency, RewardReader
-from memberbase.usecases.unit_of_work import UnitOfWork
 
 ALL_SOURCES = "ALL"
 
@@ -72,31 +72,28 @@ async def lookup(engine: AsyncEngine, org: OrgConfig, query: LookupQuery) -> int
     claim = _claim(query, org)
     if isinstance(claim, Failure):
         return claim
-    async with UnitOfWork(engine) as uow:
-        customers = CustomerRepository(uow.conn, org.id)
-        holder = (await customers.claim_holders([claim])).get(claim)
-        if holder is None:
-            return Failure(V2Codes.CUSTOMER_NOT_FOUND)
-        source = (query.source or "").strip().upper()
-        if source != ALL_SOURCES:
-            account = account_of(source, query.account_id)
-            if (source, account) not in (await customers.accounts([holder]))[holder]:
-                return Failure(
-                    V2Codes.CUSTOMER_NOT_FOUND, f"no {source} account {account!r} for this identifier"
-                )
+    source = (query.source or "").strip().upper()
+    account = None if source == ALL_SOURCES else (source, account_of(source, query.account_id))
+    async with reading(engine) as conn:
+        found = await CustomerRepository(conn, org.id).holder_of(claim, account)
+    if found is None:
+        return Failure(V2Codes.CUSTOMER_NOT_FOUND)
+    holder, has_account = found
+    if account is not None and not has_account:
+        return Failure(V2Codes.CUSTOMER_NOT_FOUND, f"no {source} account {account[1]!r} for this identifier")
     return holder
 
 
 async def details(engine: AsyncEngine, org: OrgConfig, customer_id: int) -> CustomerDetails | None:
-    async with UnitOfWork(engine) as uow:
-        customers = CustomerRepository(uow.conn, org.id)
+    async with reading(engine) as conn:
+        customers = CustomerRepository(conn, org.id)
         record = await customers.get_or_none(customer_id)
         if record is None:
             return None
         profiles = (await customers.profiles([customer_id]))[customer_id]
         enrolments = (await customers.enrolments([customer_id]))[customer_id]
-        cards = (await CardRepository(uow.conn, org.id).for_customers([customer_id]))[customer_id]
-        rewards = RewardReader(uow.conn, org.id)
+        cards = (await CardRepository(conn, org.id).for_customers([customer_id]))[customer_id]
+        rewards = RewardReader(conn, org.id)
         code = (await rewards.referral_codes([customer_id])).get(customer_id)
         currencies = (await rewards.currencies([customer_id]))[customer_id]
         held = (await rewards.coupons([customer_id]))[customer_id]

@@ -33,6 +33,7 @@ from memberbase.domain.validation import validate_draft
 from memberbase.storage.audit import AuditRepository
 from memberbase.storage.customers import CustomerRepository
 from memberbase.usecases.auditing import RequestContext, audit_entry
+from memberbase.usecases.bulk_register import fresh_rows, register_fresh
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.rewards import Earned, Registration, Rewarder
@@ -46,8 +47,42 @@ async def register_customers(
     context: RequestContext,
     echoes: list[dict[str, object]],
 ) -> list[ItemResult]:
+    if len(items) == 1:
+        return [await _register_alone(engine, org, items[0], context, echoes[0])]
     async with UnitOfWork(engine) as uow:
         return await register_within(uow, org, items, context, echoes)
+
+
+async def _register_alone(
+    engine: AsyncEngine,
+    org: OrgConfig,
+    item: CustomerDraft | Failure,
+    context: RequestContext,
+    echo: dict[str, object],
+) -> ItemResult:
+    """One customer in a transaction of its own: no savepoint round trips (most tills send one)."""
+    valid = _validate(item, org, context)
+    if isinstance(valid, Failure):
+        return ItemResult(failure=valid, echo=echo)
+
+    async def attempt() -> ItemResult:
+        async with UnitOfWork(engine) as uow:
+            customers = CustomerRepository(uow.conn, org.id)
+            await customers.lock_identifiers([(k.value, v) for k, v in valid.identifiers.items()])
+            rewarder = Rewarder(uow, org, context)
+            return await _write(rewarder, customers, AuditRepository(uow.conn, org.id), org, valid, context)
+
+    result = _settled(await settle(attempt))
+    result.echo = echo
+    return result
+
+
+def _settled(outcome: ItemResult | Failure | None) -> ItemResult:
+    if outcome is None:
+        return ItemResult(failure=Failure(Codes.CONCURRENT_ACTIONS))
+    if isinstance(outcome, Failure):
+        return ItemResult(failure=outcome)
+    return outcome
 
 
 async def register_within(
@@ -56,8 +91,13 @@ async def register_within(
     items: list[CustomerDraft | Failure],
     context: RequestContext,
     echoes: list[dict[str, object]],
+    *,
+    bulk: bool = False,
 ) -> list[ItemResult]:
-    """The batch inside the caller's unit of work (the importer commits its checkpoint with it)."""
+    """The batch inside the caller's unit of work (the importer commits its checkpoint with it).
+
+    `bulk` (imports) writes rows that can only be new customers set-wise on PostgreSQL.
+    """
     results: list[ItemResult] = []
     checked = [_validate(item, org, context) for item in items]
     customers = CustomerRepository(uow.conn, org.id)
@@ -67,8 +107,16 @@ async def register_within(
         [(k.value, v) for c in checked if isinstance(c, ValidDraft) for k, v in c.identifiers.items()]
     )
     rewarder = Rewarder(uow, org, context)
-    for valid, echo in zip(checked, echoes, strict=True):
-        result = await _register_item(uow, rewarder, customers, audit, org, valid, context)
+    fast: dict[int, ItemResult] = {}
+    if bulk:
+        fresh = await fresh_rows(uow, org, checked)
+        new = {i: c for i, c in enumerate(checked) if i in fresh and isinstance(c, ValidDraft)}
+        fast = await register_fresh(uow, org, context, new)
+    for position, (valid, echo) in enumerate(zip(checked, echoes, strict=True)):
+        if position in fast:
+            result = fast[position]
+        else:
+            result = await _register_item(uow, rewarder, customers, audit, org, valid, context)
         result.echo = echo
         results.append(result)
     return results
@@ -96,12 +144,7 @@ async def _register_item(
         async with uow.savepoint():
             return await _write(rewarder, customers, audit, org, valid, context)
 
-    outcome = await settle(attempt)
-    if outcome is None:
-        return ItemResult(failure=Failure(Codes.CONCURRENT_ACTIONS))
-    if isinstance(outcome, Failure):
-        return ItemResult(failure=outcome)
-    return outcome
+    return _settled(await settle(attempt))
 
 
 async def _write(
@@ -120,6 +163,7 @@ async def _write(
     if isinstance(decision, Create):
         values = new_profile(valid, decision.identifiers, context.now)
         customer_id = await customers.add(values)
+        rewarder.uow.created.add(customer_id)
         await customers.claim(customer_id, [(k.value, v) for k, v in decision.identifiers.items()])
         enrolled: list[Enrolment] = []
         if values["type"] is CustomerType.LOYALTY:
@@ -128,7 +172,7 @@ async def _write(
         record = CustomerRecord(id=customer_id, **values)
         await customers.add_profile(customer_id, registration_profile(record))
         await rewarder.give_referral_code(customer_id)
-        rewarder.emit(ev.CUSTOMER_REGISTERED, customer_id, _registered_event(record, enrolled))
+        rewarder.emit(ev.CUSTOMER_REGISTERED, customer_id, ev.registered_data(record, enrolled))
         earned = await rewarder.reward(_occasion(record, "registration", True, enrolled, valid))
         success = Codes.CUSTOMER_REGISTERED
     else:
@@ -137,8 +181,7 @@ async def _write(
         )
         await customers.keep_profile(record.id, registration_profile(record))
         success = Codes.CUSTOMER_UPDATED
-    if earned.changed_points:
-        enrolled = (await customers.enrolments([record.id]))[record.id]
+    enrolled = earned.applied_to(record.id, enrolled)
     return ItemResult(
         success=success,
         customer=CustomerView(record, enrolled),
@@ -159,20 +202,6 @@ def _occasion(
         enrolled_programs=tuple(e.program_id for e in enrolled),
         referral_code=valid.referral_code,
     )
-
-
-def _registered_event(record: CustomerRecord, enrolled: list[Enrolment]) -> dict[str, object]:
-    return {
-        "type": record.type,
-        "source": record.source,
-        "accountId": record.account_id,
-        "identifiers": record.identifiers(),
-        "firstname": record.firstname,
-        "lastname": record.lastname,
-        "registeredOn": record.registered_on,
-        "till": record.registered_till,
-        "programs": [{"programId": e.program_id, "tier": e.tier_serial} for e in enrolled],
-    }
 
 
 async def _apply_update(

@@ -134,6 +134,7 @@ async def _create(
         "referral_code": valid.referral_code,
     }
     customer_id = await customers.add(values)
+    uow.created.add(customer_id)
     await customers.claim(customer_id, claims)
     for profile in _profiles(valid, registered_on, context.till_code):
         await customers.add_profile(customer_id, profile)

@@ -8,10 +8,12 @@ emits an event per award. Any failure raises and takes the customer with it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from memberbase.domain import events as ev
 from memberbase.domain.customer import CustomerType, Warning_
@@ -47,10 +49,14 @@ def _pick(alphabet: str) -> str:
 class Earned:
     effects: list[Effect] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
+    # (customer, programme) -> what its enrolment became, so callers need not read it back
+    enrolments: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
 
-    @property
-    def changed_points(self) -> bool:
-        return any(isinstance(e, PointsEffect) for e in self.effects)
+    def applied_to(self, customer_id: int, enrolled: list[Enrolment]) -> list[Enrolment]:
+        """`enrolled` (as written before the awards) with the awards' balances and tiers."""
+        return [
+            dataclasses.replace(e, **self.enrolments.get((customer_id, e.program_id), {})) for e in enrolled
+        ]
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,10 @@ class Rewarder:
         self._context = context
         self._repo = RewardRepository(uow.conn, org.id)
         self._customers = CustomerRepository(uow.conn, org.id)
+
+    @property
+    def uow(self) -> UnitOfWork:
+        return self._uow
 
     def emit(self, type_: str, customer_id: int, data: dict[str, object]) -> None:
         """An event, unless the caller asked for a data-import-like write (SKIP-DOWNSTREAM)."""
@@ -170,7 +180,14 @@ class Rewarder:
                 return
             earned.effects.append(PointsEffect(award, balance.loyalty_points))
             self._emit_award(award, {"totalPoints": balance.loyalty_points})
-            await self._maybe_upgrade(award, balance.lifetime_points, balance.tier_serial)
+            state = earned.enrolments.setdefault((award.customer_id, award.program_id), {})
+            state.update(loyalty_points=balance.loyalty_points, lifetime_points=balance.lifetime_points)
+            if award.expires_on is not None:
+                held = state.get("points_expire_on")
+                state["points_expire_on"] = award.expires_on if held is None else min(held, award.expires_on)
+            upgraded = await self._maybe_upgrade(award, balance.lifetime_points, balance.tier_serial)
+            if upgraded is not None:
+                state.update(tier_serial=upgraded[0], tier_expires_on=upgraded[1])
         elif isinstance(award, CurrencyAward):
             total = await self._repo.add_currency(award)
             earned.effects.append(CurrencyEffect(award, total))
@@ -185,14 +202,16 @@ class Rewarder:
         type_, data = ev.award_event_data(award, extra)
         self.emit(type_, award.customer_id, data)
 
-    async def _maybe_upgrade(self, award: PointsAward, lifetime: int, serial: int) -> None:
+    async def _maybe_upgrade(
+        self, award: PointsAward, lifetime: int, serial: int
+    ) -> tuple[int, dt.datetime] | None:
         """Points that reach a higher tier's threshold lift the customer there (never down)."""
         program = self._org.program(award.program_id)
         if program is None:
-            return
+            return None
         tier = program.tier_for_points(lifetime)
         if tier.serial <= serial:
-            return
+            return None
         expires = tier_expiry(self._context.now, self._org, tier)
         await self._repo.set_tier(award.customer_id, program.id, tier.serial, expires)
         self.emit(
@@ -200,3 +219,4 @@ class Rewarder:
             award.customer_id,
             {"programId": program.id, "fromTier": serial, "toTier": tier.serial, "tierExpiresOn": expires},
         )
+        return tier.serial, expires

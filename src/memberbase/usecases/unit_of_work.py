@@ -28,6 +28,7 @@ class UnitOfWork:
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self.events: list[Event] = []
+        self.created: set[int] = set()  # customers this transaction created (their events need no lock)
 
     @property
     def conn(self) -> AsyncConnection:
@@ -50,7 +51,7 @@ class UnitOfWork:
         assert self._tx is not None
         try:
             if exc_type is None:
-                await outbox.append(self._conn, self.events)
+                await outbox.append(self._conn, self.events, self.created)
                 await self._tx.commit()
             else:
                 await self._tx.rollback()

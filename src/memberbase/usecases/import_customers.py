@@ -1,0 +1,220 @@
+"""Importing a file of customers through the v1.1 registration rules, resumably.
+
+Each batch of rows is registered by the same use case as `POST /v1.1/customer/add`
+(same validation, codes, updates of known identifiers, rewards and events) and
+the import's checkpoint (byte offset, counts, size of the rejects report) is
+written in that batch's transaction. After an interruption the next run finds
+the checkpoint and goes on after the last committed row: nobody is imported twice,
+and the rejects report is cut back to what the committed batches wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from memberbase.domain.codes import Codes
+from memberbase.domain.customer import CustomerDraft, Failure
+from memberbase.domain.org_config import OrgConfig
+from memberbase.http.v1_1.parse import parse_item
+from memberbase.importing.rows import Format, Row, read_rows
+from memberbase.storage.imports import ImportRun, ImportRunRepository
+from memberbase.storage.orgs import OrgRepository
+from memberbase.usecases.auditing import Downstream, RequestContext
+from memberbase.usecases.register_customers import register_within
+from memberbase.usecases.results import ItemResult
+from memberbase.usecases.unit_of_work import UnitOfWork
+
+REJECTS_HEADER = ["line", "code", "message", "row"]
+
+
+class ImportRefused(ValueError):
+    """The import cannot start: unknown org or till, a finished run, …"""
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    org_id: int
+    path: Path
+    fmt: Format
+    rejects_path: Path
+    till_code: str | None = None  # registered_till and audit attribution; default: the org's first till
+    source: str | None = None  # for rows that name none
+    account_id: str | None = None
+    batch_size: int = 500
+    skip_downstream: bool = False  # like SKIP-DOWNSTREAM: no rewards, no events
+    restart: bool = False  # ignore an earlier run's checkpoint
+    bulk: bool = True  # PostgreSQL: new customers set-wise with COPY (same rows as one by one)
+
+
+@dataclass(frozen=True)
+class ImportStatus:
+    run: ImportRun
+    total_bytes: int
+    resumed: bool
+
+
+def run_id(org_id: int, path: Path) -> str:
+    """Names a file's import: the org, the file's size and a digest of its first 64 KiB.
+
+    An edited file (other size or beginning) is a new import, not a resumption.
+    """
+    digest = hashlib.sha256(f"{org_id}\x1f{path.stat().st_size}\x1f".encode())
+    with path.open("rb") as handle:
+        digest.update(handle.read(65536))
+    return digest.hexdigest()[:32]
+
+
+async def _org(engine: AsyncEngine, org_id: int) -> OrgConfig:
+    async with engine.connect() as conn:
+        found = await OrgRepository(conn).get_config(org_id)
+    if found is None:
+        raise ImportRefused(f"organisation {org_id} is not loaded (memberbase orgs load FILE)")
+    return found[1]
+
+
+def _till(org: OrgConfig, wanted: str | None) -> str:
+    if wanted is not None:
+        if org.till(wanted) is None:
+            raise ImportRefused(f"till {wanted!r} is not a till of organisation {org.id}")
+        return wanted
+    if not org.tills:
+        raise ImportRefused(f"organisation {org.id} has no till to attribute the import to")
+    return org.tills[0].code
+
+
+def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _draft(row: Row, request: ImportRequest) -> CustomerDraft | Failure:
+    if row.item is None:
+        return Failure(Codes.ITEM_INPUT_INVALID, row.problem)
+    item: dict[str, Any] = row.item
+    if request.source and not item.get("source"):
+        item = {**item, "source": request.source}
+    if request.account_id and not item.get("accountId"):
+        item = {**item, "accountId": request.account_id}
+    return parse_item(item)
+
+
+def _csv_bytes(rows: list[list[object]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _open_rejects(path: Path, keep: int) -> BinaryIO:
+    """The rejects report, cut back to `keep` bytes (what committed batches wrote)."""
+    handle: BinaryIO
+    if keep == 0 or not path.exists():
+        handle = path.open("wb")
+        handle.write(_csv_bytes([list(REJECTS_HEADER)]))
+    else:
+        handle = path.open("r+b")
+        handle.truncate(keep)
+        handle.seek(keep)
+    handle.flush()
+    return handle
+
+
+def _reject_lines(rows: list[Row], results: list[ItemResult]) -> bytes:
+    return _csv_bytes(
+        [
+            [row.line, result.failure.code.code, result.failure.message, row.text]
+            for row, result in zip(rows, results, strict=True)
+            if result.failure is not None
+        ]
+    )
+
+
+async def import_customers(
+    engine: AsyncEngine, request: ImportRequest, progress: Callable[[ImportStatus], None] = lambda s: None
+) -> ImportStatus:
+    org = await _org(engine, request.org_id)
+    till = _till(org, request.till_code)
+    key = run_id(org.id, request.path)
+    total = request.path.stat().st_size
+    now = dt.datetime.now(dt.UTC)
+    async with UnitOfWork(engine) as uow:
+        runs = ImportRunRepository(uow.conn, org.id)
+        run = await runs.get(key)
+        resumed = run is not None and not request.restart
+        if run is None or request.restart:
+            run = await runs.start(key, str(request.path), now)
+    assert run is not None
+    if run.finished:
+        return ImportStatus(run, total, resumed=True)
+    status = ImportStatus(run, total, resumed)
+    progress(status)
+    rejects = _open_rejects(request.rejects_path, run.rejects_offset)
+    try:
+        first_line = run.next_line if run.position else 1
+        rows = read_rows(request.path, request.fmt, run.position, first_line)
+        for batch in _batches(rows, request.batch_size):
+            run = await _import_batch(engine, org, till, request, run, batch, rejects)
+            status = ImportStatus(run, total, resumed)
+            progress(status)
+        async with UnitOfWork(engine) as uow:
+            await ImportRunRepository(uow.conn, org.id).checkpoint(
+                run, dt.datetime.now(dt.UTC), finished=True
+            )
+        return ImportStatus(dataclasses.replace(run, finished=True), total, resumed)
+    finally:
+        rejects.close()
+
+
+async def _import_batch(
+    engine: AsyncEngine,
+    org: OrgConfig,
+    till: str,
+    request: ImportRequest,
+    run: ImportRun,
+    batch: list[Row],
+    rejects: BinaryIO,
+) -> ImportRun:
+    now = dt.datetime.now(dt.UTC)
+    context = RequestContext(
+        till_code=till,
+        request_id=f"import-{run.id[:16]}",
+        now=now,
+        downstream=Downstream(skip=request.skip_downstream, report=False),
+    )
+    drafts = [_draft(row, request) for row in batch]
+    async with UnitOfWork(engine) as uow:
+        results = await register_within(uow, org, drafts, context, [{} for _ in batch], bulk=request.bulk)
+        # The report's lines go to disk before the checkpoint that counts them commits.
+        rejects.write(_reject_lines(batch, results))
+        rejects.flush()
+        os.fsync(rejects.fileno())
+        registered = sum(r.success is Codes.CUSTOMER_REGISTERED for r in results)
+        failed = sum(r.failure is not None for r in results)
+        run = dataclasses.replace(
+            run,
+            position=batch[-1].end,
+            next_line=batch[-1].line + max(1, batch[-1].text.count("\n") + 1),
+            rows=run.rows + len(batch),
+            registered=run.registered + registered,
+            updated=run.updated + len(batch) - registered - failed,
+            rejected=run.rejected + failed,
+            rejects_offset=rejects.tell(),
+        )
+        await ImportRunRepository(uow.conn, org.id).checkpoint(run, now)
+    return run

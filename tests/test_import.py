@@ -1,0 +1,272 @@
+"""`memberbase import`: the API's rules for files, resumable, with a rejects report."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from memberbase.cli.main import app
+from memberbase.importing.rows import FileProblem
+from memberbase.storage.database import create_engine
+from memberbase.usecases.import_customers import ImportRefused, ImportRequest, ImportStatus, import_customers
+from tests.rewards_support import COUPON_SERIES, loyalty_api, query
+from tests.support import OrgSpec
+
+pytestmark = pytest.mark.anyio
+
+WELCOME = [{"id": "W", "points": 100}, {"id": "C", "coupon_series": 11}]
+
+
+@pytest.fixture
+def client(app_client: tuple[Any, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return app_client[1]
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="") as out:
+        csv.writer(out).writerows(rows)
+    return path
+
+
+async def run(database_url: str, spec: OrgSpec, path: Path, **options: Any) -> ImportStatus:
+    engine = create_engine(database_url)
+    progress = options.pop("progress", lambda s: None)
+    try:
+        request = ImportRequest(
+            org_id=spec.org_id,
+            path=path,
+            fmt=options.pop("fmt", "csv"),
+            rejects_path=path.with_name(path.name + ".rejects.csv"),
+            **options,
+        )
+        return await import_customers(engine, request, progress)
+    finally:
+        await engine.dispose()
+
+
+def rejects_of(path: Path) -> list[list[str]]:
+    with path.with_name(path.name + ".rejects.csv").open(newline="") as f:
+        return list(csv.reader(f))
+
+
+HEADER = ["mobile", "email", "firstname", "lastname", "custom_fields.City_name", "extended_fields.gender"]
+
+
+async def test_a_csv_goes_through_the_api_rules_and_reports_rejects(
+    client: httpx.AsyncClient, database_url: str, org_spec: OrgSpec, tmp_path: Path
+) -> None:
+    await loyalty_api(client, database_url, org_spec, *WELCOME)
+    path = write_csv(
+        tmp_path / "customers.csv",
+        [
+            HEADER,
+            ["919811100001", "ann@example.com", "Ann", "One", "Pune", "Female"],
+            ["919811100002", "", "Bob", "Two", "", ""],
+            ["12", "", "Bad", "Mobile", "", ""],
+            ["919811100001", "", "Ann", "Again", "", ""],
+            ["919811100003", "not-an-email", "Cy", "Three", "", ""],
+        ],
+    )
+    status = await run(database_url, org_spec, path)
+    run_ = status.run
+    assert (run_.rows, run_.registered, run_.updated, run_.rejected) == (5, 2, 1, 2)
+    assert rejects_of(path) == [
+        ["line", "code", "message", "row"],
+        ["4", "1001", "Unable to register. Invalid mobile number", "12,,Bad,Mobile,,"],
+        ["6", "1002", "Unable to register. Invalid email id", "919811100003,not-an-email,Cy,Three,,"],
+    ]
+    rows = await query(
+        database_url,
+        "SELECT mobile, email, lastname, custom_fields, extended_fields FROM customers"
+        " WHERE org_id = :o ORDER BY id",
+        o=org_spec.org_id,
+    )
+    first = rows[0]
+    assert (first[0], first[1], first[2]) == ("919811100001", "ann@example.com", "Again")
+    fields = [json.loads(f) if isinstance(f, str) else f for f in (first[3], first[4])]
+    assert fields == [{"City_name": "Pune"}, {"gender": "Female"}]
+    assert len(rows) == 2
+    ledger = await query(
+        database_url, "SELECT count(*) FROM reward_ledger WHERE org_id = :o", o=org_spec.org_id
+    )
+    assert ledger[0][0] == 2  # the welcome points, once per new customer (the update earns none)
+    kinds = await query(
+        database_url, "SELECT type, count(*) FROM outbox WHERE org_id = :o GROUP BY type", o=org_spec.org_id
+    )
+    assert dict(kinds) == {
+        "customer.registered": 2,
+        "customer.updated": 1,
+        "points.awarded": 2,
+        "coupon.issued": 2,
+    }
+
+
+async def snapshot(database_url: str, org_id: int) -> dict[str, Any]:
+    """What an import wrote, without ids, times and random codes."""
+    customers = await query(
+        database_url,
+        "SELECT firstname, lastname, mobile, email, external_id, type, source, registered_till"
+        " FROM customers WHERE org_id = :o ORDER BY mobile",
+        o=org_id,
+    )
+    enrolments = await query(
+        database_url,
+        "SELECT c.mobile, e.program_id, e.tier_serial, e.loyalty_points, e.lifetime_points,"
+        " e.points_expire_on IS NULL FROM enrolments e JOIN customers c ON c.org_id = e.org_id"
+        " AND c.id = e.customer_id WHERE e.org_id = :o ORDER BY c.mobile, e.program_id",
+        o=org_id,
+    )
+    ledger = await query(
+        database_url,
+        "SELECT c.mobile, l.kind, l.rule_id, l.value, l.currency FROM reward_ledger l JOIN customers c"
+        " ON c.org_id = l.org_id AND c.id = l.customer_id WHERE l.org_id = :o ORDER BY c.mobile, l.rule_id",
+        o=org_id,
+    )
+    counts = {}
+    for table in ("identifiers", "profiles", "coupons", "currency_balances", "audit_log", "referral_codes"):
+        counts[table] = (
+            await query(database_url, f"SELECT count(*) FROM {table} WHERE org_id = :o", o=org_id)
+        )[0][0]
+    rows = await query(
+        database_url,
+        "SELECT c.mobile, o.type FROM outbox o JOIN customers c ON c.org_id = o.org_id"
+        " AND c.id = o.customer_id WHERE o.org_id = :o ORDER BY o.id",
+        o=org_id,
+    )
+    per_customer: dict[str, list[str]] = {}
+    for mobile, kind in rows:
+        per_customer.setdefault(mobile, []).append(kind)
+    events = sorted(per_customer.items())
+    return {
+        "customers": [tuple(r) for r in customers],
+        "enrolments": [tuple(r) for r in enrolments],
+        "ledger": [tuple(r) for r in ledger],
+        "counts": counts,
+        "events": [tuple(r) for r in events],
+    }
+
+
+async def test_the_postgresql_fast_path_writes_what_one_by_one_writes(
+    client: httpx.AsyncClient, database_url: str, tmp_path: Path
+) -> None:
+    # On SQLite both runs go row by row (the fast path is PostgreSQL's): the same answer either way.
+    rewards = [
+        {"id": "W", "points": 600},  # enough for the Bronze tier
+        {"id": "C", "coupon_series": 11},
+        {"id": "AC", "alternate_currency": {"identifier": "x", "name": "X", "value": 5}},
+    ]
+    lines = [HEADER] + [[f"9198112{n:05d}", f"p{n}@example.com", f"P{n}", "Fast", "", ""] for n in range(30)]
+    lines.append(["9198112" + "00003", "", "Dup", "Row", "", ""])  # a repeat in the file: an update
+    lines.append(["bad", "", "X", "Y", "", ""])
+    snapshots = []
+    for bulk in (True, False):
+        spec = OrgSpec(org_id=9900 + int(bulk), till=f"fast{int(bulk)}")
+        await loyalty_api(
+            client,
+            database_url,
+            spec,
+            *rewards,
+            campaigns=[{"id": 1, "name": "r"}],
+            coupon_series=COUPON_SERIES,
+        )
+        path = write_csv(tmp_path / f"same{int(bulk)}.csv", lines)
+        status = await run(database_url, spec, path, bulk=bulk, batch_size=7, till_code=spec.till)
+        assert (status.run.registered, status.run.updated, status.run.rejected) == (30, 1, 1)
+        snap = await snapshot(database_url, spec.org_id)
+        snap["customers"] = [c[:7] for c in snap["customers"]]  # the till differs by org
+        snapshots.append(snap)
+    assert snapshots[0] == snapshots[1]
+    assert snapshots[0]["enrolments"][0][2] == 2  # the tier upgrade happened on both paths
+
+
+async def test_an_interrupted_import_resumes_without_duplicating_anyone(
+    client: httpx.AsyncClient, database_url: str, org_spec: OrgSpec, tmp_path: Path
+) -> None:
+    await loyalty_api(client, database_url, org_spec, *WELCOME)
+    lines = [HEADER] + [[f"9198113{n:05d}", "", f"R{n}", "Resume", "", ""] for n in range(25)]
+    lines[5][0] = "bad-mobile"
+    path = write_csv(tmp_path / "resume.csv", lines)
+    seen: list[int] = []
+
+    def crash_after_two_batches(status: ImportStatus) -> None:
+        seen.append(status.run.rows)
+        if status.run.rows >= 10:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await run(database_url, org_spec, path, batch_size=5, progress=crash_after_two_batches)
+    again = await run(database_url, org_spec, path, batch_size=5)
+    assert again.resumed
+    assert (again.run.rows, again.run.registered, again.run.rejected) == (25, 24, 1)
+    count = await query(database_url, "SELECT count(*) FROM customers WHERE org_id = :o", o=org_spec.org_id)
+    assert count[0][0] == 24
+    assert len(rejects_of(path)) == 2  # header and the one bad row, written once
+    finished = await run(database_url, org_spec, path)
+    assert finished.run.finished
+    assert finished.run.rows == 25  # nothing imported a second time
+    restarted = await run(database_url, org_spec, path, restart=True)
+    assert (restarted.run.registered, restarted.run.updated) == (0, 24)
+
+
+async def test_json_lines_take_the_v11_item_shape(
+    client: httpx.AsyncClient, database_url: str, org_spec: OrgSpec, tmp_path: Path
+) -> None:
+    await loyalty_api(client, database_url, org_spec)
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        json.dumps({"mobile": "919811400001", "firstname": "Jo"})
+        + "\n[1, 2]\n\n"
+        + json.dumps({"email": "j@example.com", "mobile": 919811400002})
+        + "\n{broken\n"
+    )
+    status = await run(database_url, org_spec, path, fmt="jsonl", source="ECOMMERCE")
+    assert (status.run.rows, status.run.registered, status.run.rejected) == (4, 2, 2)
+    sources = await query(
+        database_url, "SELECT DISTINCT source FROM customers WHERE org_id = :o", o=org_spec.org_id
+    )
+    assert [s[0] for s in sources] == ["ECOMMERCE"]
+    problems = [r[2] for r in rejects_of(path)[1:]]
+    assert problems[0].endswith("each line must be one JSON object (a v1.1 customer)")
+    assert "not readable JSONL" in problems[1]
+
+
+async def test_what_cannot_be_imported_at_all_is_said_before_anything_is_written(
+    client: httpx.AsyncClient, database_url: str, org_spec: OrgSpec, tmp_path: Path
+) -> None:
+    await loyalty_api(client, database_url, org_spec)
+    bad_header = write_csv(tmp_path / "h.csv", [["mobile", "shoe_size"], ["919811500001", "42"]])
+    with pytest.raises(FileProblem, match="unknown column 'shoe_size'"):
+        await run(database_url, org_spec, bad_header)
+    no_identifier = write_csv(tmp_path / "n.csv", [["firstname"], ["Tom"]])
+    with pytest.raises(FileProblem, match="no identifier column"):
+        await run(database_url, org_spec, no_identifier)
+    good = write_csv(tmp_path / "g.csv", [["mobile"], ["919811500001"]])
+    with pytest.raises(ImportRefused, match="not loaded"):
+        await run(database_url, OrgSpec(org_id=987654, till="x"), good)
+    with pytest.raises(ImportRefused, match="not a till"):
+        await run(database_url, org_spec, good, till_code="nobody")
+
+
+def test_the_import_command_prints_its_tally_and_explains_bad_input(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"MEMBERBASE_DATABASE_URL": f"sqlite:///{tmp_path / 'i.db'}", "COLUMNS": "200"}
+    demo = Path(__file__).resolve().parents[1] / "src" / "memberbase" / "demo.yaml"
+    assert runner.invoke(app, ["orgs", "load", str(demo)], env=env).exit_code == 0
+    path = write_csv(tmp_path / "in.csv", [["mobile", "firstname"], ["919811600001", "Tom"], ["x", "Bad"]])
+    result = runner.invoke(app, ["import", str(path), "--org", "50001"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "2 rows: 1 registered, 0 updated, 1 rejected" in result.output
+    assert "in.csv.rejects.csv" in result.output
+    again = runner.invoke(app, ["import", str(path), "--org", "50001"], env=env)
+    assert "already imported" in again.output
+    bad = runner.invoke(app, ["import", str(path), "--org", "50001", "--format", "xml"], env=env)
+    assert bad.exit_code == 2
+    missing = runner.invoke(app, ["import", str(tmp_path / "nope.csv"), "--org", "50001"], env=env)
+    assert missing.exit_code == 2
+    assert "is not a file" in missing.output
