@@ -64,11 +64,17 @@ async def run_load(
     requests: int,
     max_seconds: float,
     make_request: Callable[[int], bytes],
+    rate: float | None = None,
 ) -> LoadResult:
-    """Send requests 0..requests-1 from `concurrency` keep-alive connections to 127.0.0.1:port."""
+    """Send requests 0..requests-1 from `concurrency` keep-alive connections to 127.0.0.1:port.
+
+    With `rate`, request n is sent no earlier than n/rate seconds after the start (an open
+    load of `rate` requests/s, as long as the clients keep up): latency at a given load.
+    """
     result = LoadResult()
     counter = iter(range(requests))
     stop_at = time.monotonic() + max_seconds
+    begin = time.perf_counter()
 
     async def client() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -76,6 +82,8 @@ async def run_load(
             for n in counter:
                 if time.monotonic() > stop_at:
                     return
+                if rate is not None:
+                    await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
                 started = time.perf_counter()
                 writer.write(make_request(n))
                 status, body = await _read_response(reader)

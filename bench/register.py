@@ -160,6 +160,9 @@ def main() -> None:
         "--workers", type=int, default=1, help="server processes (memberbase serve --workers)"
     )
     parser.add_argument("--no-raw", action="store_true", help="skip the plain-SQL yardstick")
+    parser.add_argument(
+        "--half-peak", action="store_true", help="then latency at half the best rate measured (16 clients)"
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     per_request = BATCH if args.api == "v11-batch" else 1
@@ -167,6 +170,7 @@ def main() -> None:
     database_url = fresh_database(args.postgres_url, "memberbase_bench")
     port = _free_port()
     api_rows: dict[int, tuple[float, list[float]]] = {}
+    half_peak: tuple[float, list[float]] = (0.0, [0.0])
     with tempfile.TemporaryDirectory() as workdir:
         server = start_server(database_url, port, Path(workdir), args.workers, ORG_YAML)
         try:
@@ -181,6 +185,15 @@ def main() -> None:
                 check(args.api, result)
                 offset += args.requests
                 api_rows[clients] = (len(result.latencies) * per_request / result.elapsed, result.latencies)
+            if args.half_peak:
+                half = max(r for r, _ in api_rows.values()) / 2 / per_request
+                paced = asyncio.run(
+                    run_load(
+                        port, 16, args.requests, args.max_seconds, make_request(args.api, offset), rate=half
+                    )
+                )
+                check(args.api, paced)
+                half_peak = (len(paced.latencies) * per_request / paced.elapsed, paced.latencies)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -203,6 +216,9 @@ def main() -> None:
         if clients in raw_rows:
             print(row("raw SQL", clients, *raw_rows[clients]))
             print(f"{'ratio':<10} {clients:>7} {api_rows[clients][0] / raw_rows[clients][0]:>12.1%}")
+    if args.half_peak:
+        print("at half the peak rate, 16 clients, paced:")
+        print(row(args.api, 16, *half_peak))
 
 
 if __name__ == "__main__":

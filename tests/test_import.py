@@ -270,3 +270,22 @@ def test_the_import_command_prints_its_tally_and_explains_bad_input(tmp_path: Pa
     missing = runner.invoke(app, ["import", str(tmp_path / "nope.csv"), "--org", "50001"], env=env)
     assert missing.exit_code == 2
     assert "is not a file" in missing.output
+
+
+async def test_a_collision_in_the_fast_path_falls_back_to_row_by_row(
+    client: httpx.AsyncClient, database_url: str, org_spec: OrgSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import memberbase.usecases.bulk_register as bulk
+
+    api = await loyalty_api(client, database_url, org_spec, *WELCOME, campaigns=[{"id": 1, "name": "r"}])
+    first = await api.add_one({"mobile": "919811700001"})
+    taken = (await api.v2_get(f"/v2/customers/{first['user_id']}")).json()["referralCode"]
+    monkeypatch.setattr(bulk, "referral_code", lambda pick: taken)  # every fast row collides
+    response = await api.add({"mobile": "919811700002"}, {"mobile": "919811700003"})
+    items = response.json()["response"]["customers"]["customer"]
+    assert [i["item_status"]["code"] for i in items] == ["1000", "1000"]
+    assert [len(i["side_effects"]["effect"]) for i in items] == [2, 2]
+    codes = await query(database_url, "SELECT code FROM referral_codes WHERE org_id = :o", o=org_spec.org_id)
+    assert len({c[0] for c in codes}) == 3
+    events = await query(database_url, "SELECT count(*) FROM outbox WHERE org_id = :o", o=org_spec.org_id)
+    assert events[0][0] == 9  # 3 x (registered, points, coupon): none from the rolled-back attempt

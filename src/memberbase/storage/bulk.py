@@ -10,8 +10,10 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
+import asyncpg
 import orjson
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -31,7 +33,12 @@ async def copy_rows(conn: AsyncConnection, table: sa.Table, rows: list[dict[str,
     pairs = list(zip(columns, convert, strict=True))
     records = [tuple(f(row[name]) for name, f in pairs) for row in rows]
     raw = await conn.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)  # type: ignore[union-attr]
+    driver: Any = raw.driver_connection
+    try:
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
+    except asyncpg.exceptions.IntegrityConstraintViolationError as exc:
+        # As SQLAlchemy reports it for every other statement, so callers handle one kind.
+        raise sa_exc.IntegrityError(f"COPY {table.name}", None, exc) from exc
 
 
 async def take_sequence(conn: AsyncConnection, sequence: str, count: int) -> list[int]:

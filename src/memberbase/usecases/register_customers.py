@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain import events as ev
@@ -50,7 +51,7 @@ async def register_customers(
     if len(items) == 1:
         return [await _register_alone(engine, org, items[0], context, echoes[0])]
     async with UnitOfWork(engine) as uow:
-        return await register_within(uow, org, items, context, echoes)
+        return await register_within(uow, org, items, context, echoes, bulk=True)
 
 
 async def _register_alone(
@@ -96,7 +97,8 @@ async def register_within(
 ) -> list[ItemResult]:
     """The batch inside the caller's unit of work (the importer commits its checkpoint with it).
 
-    `bulk` (imports) writes rows that can only be new customers set-wise on PostgreSQL.
+    `bulk` writes rows that can only be new customers set-wise on PostgreSQL (imports
+    and API batches); the rest go one by one, in order, each in its own savepoint.
     """
     results: list[ItemResult] = []
     checked = [_validate(item, org, context) for item in items]
@@ -111,7 +113,11 @@ async def register_within(
     if bulk:
         fresh = await fresh_rows(uow, org, checked)
         new = {i: c for i, c in enumerate(checked) if i in fresh and isinstance(c, ValidDraft)}
-        fast = await register_fresh(uow, org, context, new)
+        try:
+            async with uow.savepoint():
+                fast = await register_fresh(uow, org, context, new) if new else {}
+        except sa_exc.IntegrityError:
+            fast = {}  # someone outside the locks got there first (a random code collided): row by row
     for position, (valid, echo) in enumerate(zip(checked, echoes, strict=True)):
         if position in fast:
             result = fast[position]
