@@ -187,7 +187,7 @@ def main() -> None:
         "--postgres-url", default=os.environ.get("MEMBERBASE_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=1000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "customers.csv"

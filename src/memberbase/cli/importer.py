@@ -51,7 +51,9 @@ def import_command(
     rejects: Annotated[
         Path | None, typer.Option(help="Report of rejected rows (default FILE.rejects.csv).")
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Rows per transaction.")] = 500,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=1000, help="Rows per transaction (each row locks its identifiers).")
+    ] = 500,
     skip_downstream: Annotated[
         bool, typer.Option(help="Store like a data migration: no rewards, no events (SKIP-DOWNSTREAM).")
     ] = False,

@@ -11,7 +11,6 @@ afterwards, in file order, so it sees the fast rows as an API call would.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,11 +54,8 @@ from memberbase.usecases.results import (
     ItemResult,
     PointsEffect,
 )
+from memberbase.usecases.rewards import pick_securely
 from memberbase.usecases.unit_of_work import UnitOfWork
-
-
-def _pick(alphabet: str) -> str:
-    return secrets.choice(alphabet)
 
 
 @dataclass
@@ -164,7 +160,8 @@ def _plan_customer(
     rows.add("profiles", profile_row(org.id, customer_id, registration_profile(record)))
     if org.referral_campaigns:
         rows.add(
-            "referral_codes", {"org_id": org.id, "code": referral_code(_pick), "customer_id": customer_id}
+            "referral_codes",
+            {"org_id": org.id, "code": referral_code(pick_securely), "customer_id": customer_id},
         )
     awards: list[Any] = []
     if not context.downstream.skip:
@@ -249,7 +246,7 @@ def _apply_awards(
             effects.append(CurrencyEffect(award, total + award.value))
             emit(ev.CURRENCY_AWARDED, ev.award_event_data(award, {"balance": total + award.value})[1])
         else:
-            code = coupon_code(award.series.code_pattern, _pick)
+            code = coupon_code(award.series.code_pattern, pick_securely)
             coupon_id = next(coupon_ids)
             rows.add("coupons", {**coupon_row(org.id, award, code), "id": coupon_id})
             effects.append(CouponEffect(award, coupon_id, code))

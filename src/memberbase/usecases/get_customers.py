@@ -56,9 +56,11 @@ async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Looku
                 found.append(await customers.find_by_identifier(lookup.kind, value))
         ids = [r.id for r in found if r is not None]
         enrolments = await customers.enrolments(ids)
+        # Codes and coupons exist only where the org runs referrals or coupon series; an org
+        # without them skips two queries on every lookup.
         rewards = RewardReader(conn, org.id)
-        codes = await rewards.referral_codes(ids)
-        held = await rewards.coupons(ids)
+        codes = await rewards.referral_codes(ids) if org.referral_campaigns else {}
+        held = await rewards.coupons(ids) if org.coupon_series else {i: [] for i in ids}
     results = []
     for lookup, record in zip(lookups, found, strict=True):
         echo: dict[str, object] = {lookup.field: lookup.value}

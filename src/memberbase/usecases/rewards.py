@@ -41,7 +41,8 @@ from memberbase.usecases.results import CouponEffect, CurrencyEffect, Effect, Po
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 
-def _pick(alphabet: str) -> str:
+def pick_securely(alphabet: str) -> str:
+    """A random character for codes people must not guess (coupons, referral codes)."""
     return secrets.choice(alphabet)
 
 
@@ -94,7 +95,7 @@ class Rewarder:
     async def give_referral_code(self, customer_id: int) -> None:
         """Each customer of an org that runs referral campaigns gets a code to share."""
         if self._org.referral_campaigns:
-            await self._repo.add_referral_code(customer_id, referral_code(_pick))
+            await self._repo.add_referral_code(customer_id, referral_code(pick_securely))
 
     async def opening_points(self, customer_id: int, asked: Enrolment, expires: dt.datetime | None) -> Earned:
         """Points a v2 enrolment opens with: a ledger entry like any award (reported unless skipped)."""
@@ -193,7 +194,7 @@ class Rewarder:
             earned.effects.append(CurrencyEffect(award, total))
             self._emit_award(award, {"balance": total})
         else:
-            code = coupon_code(award.series.code_pattern, _pick)
+            code = coupon_code(award.series.code_pattern, pick_securely)
             coupon_id = await self._repo.add_coupon(award, code)
             earned.effects.append(CouponEffect(award, coupon_id, code))
             self._emit_award(award, {"couponId": coupon_id, "couponCode": code})
