@@ -202,10 +202,10 @@ def main() -> None:
         raw_url = prepare(args.postgres_url)
         first = 0
         for clients in levels:
-            latencies, elapsed = asyncio.run(
-                raw_load(raw_url, clients, args.requests, args.max_seconds, first)
-            )
-            first += args.requests
+            # As many customers as the API registered (a batch request carries 100).
+            count = args.requests * per_request
+            latencies, elapsed = asyncio.run(raw_load(raw_url, clients, count, args.max_seconds, first))
+            first += count
             raw_rows[clients] = (len(latencies) / elapsed, latencies)
 
     unit = "customers/s"
