@@ -176,9 +176,11 @@ def main() -> None:
         try:
             offset = 0
             for clients in levels:
-                warm = asyncio.run(run_load(port, 1, 2, 30, make_request(args.api, offset)))
+                # Warm-up at the same concurrency: the pool opens its connections and each
+                # prepares its statements once, outside the measurement.
+                warm = asyncio.run(run_load(port, clients, clients * 3, 30, make_request(args.api, offset)))
                 check(args.api, warm)
-                offset += 2
+                offset += clients * 3
                 result = asyncio.run(
                     run_load(port, clients, args.requests, args.max_seconds, make_request(args.api, offset))
                 )
