@@ -99,6 +99,25 @@ _FIND_OWNERS = (
 )
 
 
+_HOLDER_WHERE = (
+    identifiers.c.org_id == sa.bindparam("org_id"),
+    identifiers.c.type == sa.bindparam("type"),
+    identifiers.c.value == sa.bindparam("value"),
+)
+_HOLDER = sa.select(identifiers.c.customer_id, sa.true()).where(*_HOLDER_WHERE)
+_HOLDER_WITH_ACCOUNT = sa.select(
+    identifiers.c.customer_id,
+    sa.select(profiles.c.customer_id)
+    .where(
+        profiles.c.org_id == identifiers.c.org_id,
+        profiles.c.customer_id == identifiers.c.customer_id,
+        profiles.c.source == sa.bindparam("source"),
+        profiles.c.account_id == sa.bindparam("account_id"),
+    )
+    .exists(),
+).where(*_HOLDER_WHERE)
+
+
 class CustomerRepository:
     def __init__(self, conn: AsyncConnection, org_id: int) -> None:
         self._conn = conn
@@ -185,24 +204,12 @@ class CustomerRepository:
         self, claim: tuple[str, str], account: tuple[str, str] | None
     ) -> tuple[int, bool] | None:
         """Who holds the identifier and, when `account` is given, whether they have that account."""
-        has: sa.ColumnElement[bool] = sa.literal(True)
-        if account is not None:
-            has = (
-                sa.select(profiles.c.customer_id)
-                .where(
-                    profiles.c.org_id == identifiers.c.org_id,
-                    profiles.c.customer_id == identifiers.c.customer_id,
-                    profiles.c.source == account[0],
-                    profiles.c.account_id == account[1],
-                )
-                .exists()
-            )
-        query = sa.select(identifiers.c.customer_id, has).where(
-            identifiers.c.org_id == self._org_id,
-            identifiers.c.type == claim[0],
-            identifiers.c.value == claim[1],
-        )
-        row = (await self._conn.execute(query)).first()
+        params = {"org_id": self._org_id, "type": claim[0], "value": claim[1]}
+        if account is None:
+            row = (await self._conn.execute(_HOLDER, params)).first()
+        else:
+            params |= {"source": account[0], "account_id": account[1]}
+            row = (await self._conn.execute(_HOLDER_WITH_ACCOUNT, params)).first()
         return None if row is None else (int(row[0]), bool(row[1]))
 
     async def accounts(self, customer_ids: Iterable[int]) -> dict[int, frozenset[tuple[str, str]]]:

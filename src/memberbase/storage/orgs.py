@@ -26,6 +26,14 @@ class StoredTill:
     active: bool
 
 
+# Every API call runs this: built once, so SQLAlchemy neither rebuilds nor re-keys it.
+_TILL_LOGIN = (
+    sa.select(tills.c.org_id, tills.c.code, tills.c.password_hash, orgs.c.version)
+    .join(orgs, orgs.c.id == tills.c.org_id)
+    .where(tills.c.code == sa.bindparam("code"), tills.c.active.is_(True))
+)
+
+
 class OrgRepository:
     """Not tenant-scoped: this is where a request learns which org it belongs to."""
 
@@ -33,12 +41,7 @@ class OrgRepository:
         self._conn = conn
 
     async def till_login(self, code: str) -> TillLogin | None:
-        query = (
-            sa.select(tills.c.org_id, tills.c.code, tills.c.password_hash, orgs.c.version)
-            .join(orgs, orgs.c.id == tills.c.org_id)
-            .where(tills.c.code == code, tills.c.active.is_(True))
-        )
-        row = (await self._conn.execute(query)).first()
+        row = (await self._conn.execute(_TILL_LOGIN, {"code": code})).first()
         if row is None:
             return None
         return TillLogin(row.org_id, row.version, row.code, row.password_hash)
