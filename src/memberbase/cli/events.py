@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import signal
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.broker.nats_sink import NatsSink, StreamSettings
 from memberbase.broker.publisher import OutboxPublisher, count_window, replay
@@ -51,6 +54,20 @@ def _when(text: str, option: str) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
+@contextlib.asynccontextmanager
+async def _connected(
+    database_url: str, stream: StreamSettings
+) -> AsyncIterator[tuple[AsyncEngine, NatsSink]]:
+    """The database engine and the broker sink a command uses, closed whatever happens."""
+    engine = create_engine(database_url)
+    sink = NatsSink(stream)
+    try:
+        yield engine, sink
+    finally:
+        await sink.close()
+        await engine.dispose()
+
+
 @events_app.command("publish")
 def publish(
     database_url: DatabaseOpt = None,
@@ -63,10 +80,8 @@ def publish(
     schema.upgrade(settings.database_url)
 
     async def main() -> int:
-        engine = create_engine(settings.database_url)
-        sink = NatsSink(stream)
-        publisher = OutboxPublisher(engine, sink)
-        try:
+        async with _connected(settings.database_url, stream) as (engine, sink):
+            publisher = OutboxPublisher(engine, sink)
             if once:
                 return await publisher.publish_pending()
             stop = asyncio.Event()
@@ -76,9 +91,6 @@ def publish(
             out.print(f"publishing to {stream.url} stream {stream.stream}; Ctrl-C stops")
             await publisher.run(stop)
             return publisher.published
-        finally:
-            await sink.close()
-            await engine.dispose()
 
     sent = asyncio.run(main())
     out.print(f"published {sent} events")
@@ -106,9 +118,7 @@ def replay_command(
         raise typer.BadParameter("--until must be after --since", param_hint="--until")
 
     async def main() -> int:
-        engine = create_engine(settings.database_url)
-        sink = NatsSink(stream)
-        try:
+        async with _connected(settings.database_url, stream) as (engine, sink):
             total = await count_window(engine, start, end, org)
             columns = (
                 TextColumn("replaying"),
@@ -119,9 +129,6 @@ def replay_command(
             with Progress(*columns, console=out) as bar:
                 task = bar.add_task("replay", total=total)
                 return await replay(engine, sink, start, end, org, lambda n: bar.advance(task, n))
-        finally:
-            await sink.close()
-            await engine.dispose()
 
     sent = asyncio.run(main())
     out.print(f"replayed {sent} events to stream {stream.stream}")

@@ -36,20 +36,32 @@ _INSERT_COUPON = coupons.insert()
 
 def ledger_row(org_id: int, award: PointsAward | CurrencyAward, reason: str = "points") -> dict[str, Any]:
     """A ledger entry: points (reason `points`, or `opening` for a v2 enrolment's) or a currency."""
-    points = isinstance(award, PointsAward)
-    return {
+    common = {
         "org_id": org_id,
         "entry_key": award.entry_key,
         "customer_id": award.customer_id,
-        "kind": reason if points else "alternate_currency",
-        "program_id": award.program_id if isinstance(award, PointsAward) else None,
-        "currency": None if isinstance(award, PointsAward) else award.identifier,
         "rule_id": award.rule_id,
-        "raw_value": award.raw_points if isinstance(award, PointsAward) else award.raw_value,
-        "value": award.points if isinstance(award, PointsAward) else award.value,
         "is_referrer": award.is_referrer,
         "awarded_at": award.awarded_on,
-        "expires_on": award.expires_on if isinstance(award, PointsAward) else None,
+    }
+    if isinstance(award, PointsAward):
+        return {
+            **common,
+            "kind": reason,
+            "program_id": award.program_id,
+            "currency": None,
+            "raw_value": award.raw_points,
+            "value": award.points,
+            "expires_on": award.expires_on,
+        }
+    return {
+        **common,
+        "kind": "alternate_currency",
+        "program_id": None,
+        "currency": award.identifier,
+        "raw_value": award.raw_value,
+        "value": award.value,
+        "expires_on": None,
     }
 
 

@@ -234,11 +234,9 @@ async def _apply_update(
     for kind, value in fresh.items():
         changes[kind.value] = value
     await customers.update(current.id, changes)
+    enrolled = (await customers.enrolments([current.id]))[current.id]
     joined: list[Enrolment] = []
-    if (
-        changes.get("type") is CustomerType.LOYALTY
-        and not (await customers.enrolments([current.id]))[current.id]
-    ):
+    if changes.get("type") is CustomerType.LOYALTY and not enrolled:
         joined = await _enrol(customers, org, current.id, current.registered_on, context)
     before = {name: getattr(current, name) for name in changes}
     diff = {name: {"from": before[name], "to": value} for name, value in changes.items()}
@@ -249,8 +247,7 @@ async def _apply_update(
     # customer, by the ledger's entry keys); any other update earns nothing.
     trigger = "registration" if joined else "update"
     earned = await rewarder.reward(_occasion(record, trigger, False, joined, valid))
-    enrolled = (await customers.enrolments([current.id]))[current.id]
-    return record, enrolled, earned
+    return record, [*enrolled, *joined], earned  # the caller applies what the awards changed
 
 
 async def _enrol(
