@@ -73,12 +73,14 @@ async def _register(conn: asyncpg.Connection, n: int) -> None:
             str(ORG_ID),
             [f"{t}:{v}" for t, v in claims],
         )
+        # The pairs spelt out, as memberbase asks. An IN over unnest($2, $3) got, while the
+        # fresh database's statistics lagged its growth, a generic plan reading every
+        # identifier of the org: the yardstick slowed as it ran (285/s at 16 clients, not 400+).
         await conn.fetch(
-            "SELECT customer_id FROM identifiers WHERE org_id = $1 AND (type, value) IN"
-            " (SELECT * FROM unnest($2::text[], $3::text[]))",
+            "SELECT customer_id FROM identifiers WHERE org_id = $1"
+            " AND (type, value) IN (($2, $3), ($4, $5), ($6, $7))",
             ORG_ID,
-            [t for t, _ in claims],
-            [v for _, v in claims],
+            *(part for claim in claims for part in claim),
         )
         customer_id = await conn.fetchval(
             INSERT_CUSTOMER,
