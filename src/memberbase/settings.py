@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     batch_limit: int = Field(100, ge=1, le=10_000, description="customers per v1.1 add request")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest request body accepted")
-    db_pool_size: int = Field(10, ge=1, le=200)
+    db_pool_size: int = Field(
+        20, ge=1, le=200, description="PostgreSQL connections kept per process (half as many again in bursts)"
+    )
     redis_url: str | None = Field(None, description="redis://host:6379/0 to share rate-limit counters")
     access_log: bool = Field(False, description="log one JSON line per request")
     rate_limit_prefix: str = Field("memberbase", min_length=1, description="names the shared counters")

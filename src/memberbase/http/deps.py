@@ -29,9 +29,14 @@ class Services:
     rate_limiter: RateLimiter
 
 
-def services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
+
+
+async def services(request: Request) -> Services:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a hop on every request.
+    return services_of(request)
 
 
 TOKEN_HEADERS = ("X-CAP-API-OAUTH-TOKEN", "CAP-API-ACCESS-TOKEN")
@@ -53,7 +58,7 @@ def _attribution(request: Request) -> str | None:
 
 async def _token_principal(request: Request, token: str) -> Principal:
     try:
-        principal = await services(request).oauth.authenticate(token, _attribution(request))
+        principal = await services_of(request).oauth.authenticate(token, _attribution(request))
     except TokenExpired as expired:
         raise ApiError(Codes.TOKEN_EXPIRED, 498, args=(expired.expired_at.isoformat(),)) from expired
     except UnknownAttributionTill as unknown:
@@ -87,7 +92,7 @@ async def till_principal(request: Request) -> Principal:
     token = next((request.headers[h] for h in TOKEN_HEADERS if request.headers.get(h)), None)
     if token is not None:
         return await _token_principal(request, token)
-    svc = services(request)
+    svc = services_of(request)
     header = request.headers.get("authorization")
     credentials = parse_basic(header)
     if credentials is not None:
@@ -120,7 +125,7 @@ async def _within_rate_limit(request: Request, principal: Principal) -> None:
     per_minute = principal.org.rate_limits.limit(api)
     if per_minute is None:
         return
-    verdict = await services(request).rate_limiter.request(principal.org.id, api, per_minute)
+    verdict = await services_of(request).rate_limiter.request(principal.org.id, api, per_minute)
     if not verdict.allowed:
         raise too_many(verdict, f"{per_minute} requests per minute for {api}")
 

@@ -99,6 +99,20 @@ _FIND_OWNERS = (
 )
 
 
+_BY_ORG: sa.BindParameter[int] = sa.bindparam("org_id")
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_GET = sa.select(*_COLUMNS).where(customers.c.org_id == _BY_ORG, customers.c.id == sa.bindparam("id"))
+_PROFILES = (
+    sa.select(profiles)
+    .where(profiles.c.org_id == _BY_ORG, profiles.c.customer_id.in_(_IDS))
+    .order_by(profiles.c.customer_id, profiles.c.created_at, profiles.c.source, profiles.c.account_id)
+)
+_ENROLMENTS = (
+    sa.select(enrolments)
+    .where(enrolments.c.org_id == _BY_ORG, enrolments.c.customer_id.in_(_IDS))
+    .order_by(enrolments.c.customer_id, enrolments.c.program_id)
+)
+
 _HOLDER_WHERE = (
     identifiers.c.org_id == sa.bindparam("org_id"),
     identifiers.c.type == sa.bindparam("type"),
@@ -155,8 +169,7 @@ class CustomerRepository:
         return owners.get(kind)
 
     async def get_or_none(self, customer_id: int) -> CustomerRecord | None:
-        query = sa.select(*_COLUMNS).where(customers.c.org_id == self._org_id, customers.c.id == customer_id)
-        row = (await self._conn.execute(query)).first()
+        row = (await self._conn.execute(_GET, {"org_id": self._org_id, "id": customer_id})).first()
         return None if row is None else _record(row)
 
     async def get(self, customer_id: int) -> CustomerRecord:
@@ -274,13 +287,9 @@ class CustomerRepository:
     async def profiles(self, customer_ids: list[int]) -> dict[int, list[Profile]]:
         if not customer_ids:
             return {}
-        query = (
-            sa.select(profiles)
-            .where(profiles.c.org_id == self._org_id, profiles.c.customer_id.in_(customer_ids))
-            .order_by(profiles.c.customer_id, profiles.c.created_at, profiles.c.source, profiles.c.account_id)
-        )
         found: dict[int, list[Profile]] = {cid: [] for cid in customer_ids}
-        for r in (await self._conn.execute(query)).all():
+        params = {"org_id": self._org_id, "ids": customer_ids}
+        for r in (await self._conn.execute(_PROFILES, params)).all():
             found[r.customer_id].append(
                 Profile(
                     source=r.source,
@@ -299,13 +308,9 @@ class CustomerRepository:
     async def enrolments(self, customer_ids: list[int]) -> dict[int, list[Enrolment]]:
         if not customer_ids:
             return {}
-        query = (
-            sa.select(enrolments)
-            .where(enrolments.c.org_id == self._org_id, enrolments.c.customer_id.in_(customer_ids))
-            .order_by(enrolments.c.customer_id, enrolments.c.program_id)
-        )
         found: dict[int, list[Enrolment]] = {cid: [] for cid in customer_ids}
-        for row in (await self._conn.execute(query)).all():
+        params = {"org_id": self._org_id, "ids": customer_ids}
+        for row in (await self._conn.execute(_ENROLMENTS, params)).all():
             found[row.customer_id].append(
                 Enrolment(
                     program_id=row.program_id,

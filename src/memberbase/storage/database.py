@@ -32,7 +32,7 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         engine = create_async_engine(target, echo=echo, connect_args={"timeout": 30})
@@ -41,8 +41,11 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     engine = create_async_engine(
         target,
         echo=echo,
+        # Overflow connections are closed as they come back, so a pool smaller than the
+        # requests in flight opens and closes a connection (TLS attempt, login, statements
+        # prepared again) per burst: the pool holds the usual concurrency, overflow a burst.
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size // 2,
         # asyncpg's statement cache is per connection; keep it (prepared statements are the point).
         connect_args={"server_settings": {"application_name": "memberbase"}},
     )

@@ -79,6 +79,20 @@ def coupon_row(org_id: int, award: CouponAward, code: str) -> dict[str, Any]:
     }
 
 
+_BY_ORG: sa.BindParameter[int] = sa.bindparam("org_id")
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+# Built once (the registration path asks on every call): no statement or cache key per call.
+_GRANTED = sa.union_all(
+    sa.select(reward_ledger.c.entry_key).where(
+        reward_ledger.c.org_id == _BY_ORG, reward_ledger.c.customer_id.in_(_IDS)
+    ),
+    sa.select(coupons.c.entry_key).where(coupons.c.org_id == _BY_ORG, coupons.c.customer_id.in_(_IDS)),
+)
+_REFERRAL_CODES = sa.select(referral_codes.c.customer_id, referral_codes.c.code).where(
+    referral_codes.c.org_id == _BY_ORG, referral_codes.c.customer_id.in_(_IDS)
+)
+
+
 class RewardRepository:
     def __init__(self, conn: AsyncConnection, org_id: int) -> None:
         self._conn = conn
@@ -89,32 +103,19 @@ class RewardRepository:
         ids = sorted(set(customer_ids))
         if not ids:
             return frozenset()
-        ledger = sa.select(reward_ledger.c.entry_key).where(
-            reward_ledger.c.org_id == self._org_id, reward_ledger.c.customer_id.in_(ids)
-        )
-        issued = sa.select(coupons.c.entry_key).where(
-            coupons.c.org_id == self._org_id, coupons.c.customer_id.in_(ids)
-        )
-        rows = await self._conn.execute(sa.union_all(ledger, issued))
+        rows = await self._conn.execute(_GRANTED, {"org_id": self._org_id, "ids": ids})
         return frozenset(r[0] for r in rows)
 
     async def add_points(self, award: PointsAward, reason: str = "points") -> Balance | None:
         """Ledger row plus balance; None when the customer is not enrolled in the programme."""
-        bump = (
-            enrolments.update()
-            .where(
-                enrolments.c.org_id == self._org_id,
-                enrolments.c.customer_id == award.customer_id,
-                enrolments.c.program_id == award.program_id,
-            )
-            .values(
-                loyalty_points=enrolments.c.loyalty_points + award.points,
-                lifetime_points=enrolments.c.lifetime_points + award.points,
-                points_expire_on=_earliest(enrolments.c.points_expire_on, award.expires_on),
-            )
-            .returning(enrolments.c.loyalty_points, enrolments.c.lifetime_points, enrolments.c.tier_serial)
-        )
-        row = (await self._conn.execute(bump)).first()
+        params = {
+            "w_org_id": self._org_id,
+            "w_customer_id": award.customer_id,
+            "w_program_id": award.program_id,
+            "points": award.points,
+            "expires": award.expires_on,
+        }
+        row = (await self._conn.execute(_BUMP_POINTS, params)).first()
         if row is None:
             return None
         await self._conn.execute(_INSERT_LEDGER, ledger_row(self._org_id, award, reason))
@@ -198,14 +199,31 @@ class RewardRepository:
         return int((await self._conn.execute(query)).scalar_one())
 
 
-def _earliest(
-    column: sa.ColumnElement[dt.datetime], new: dt.datetime | None
-) -> sa.ColumnElement[dt.datetime]:
-    """The enrolment's next points expiry: the sooner of what it had and the new award's."""
-    if new is None:
-        return column
-    value = sa.literal(new, type_=column.type)
-    return sa.case((column.is_(None), value), (column > value, value), else_=column)
+def _earliest(column: sa.ColumnElement[dt.datetime]) -> sa.ColumnElement[dt.datetime]:
+    """The enrolment's next points expiry: the sooner of what it had and the award's (`expires`).
+
+    An award that never expires (NULL) keeps what the enrolment had: `column > NULL` is not true.
+    """
+    new = sa.bindparam("expires", type_=column.type)
+    return sa.case((column.is_(None), new), (column > new, new), else_=column)
+
+
+# Built once: the registration path pays points on every call.
+_BUMP_POINTS = (
+    enrolments.update()
+    .where(
+        # Named apart from the columns: an UPDATE reserves the column names for its SET values.
+        enrolments.c.org_id == sa.bindparam("w_org_id"),
+        enrolments.c.customer_id == sa.bindparam("w_customer_id"),
+        enrolments.c.program_id == sa.bindparam("w_program_id"),
+    )
+    .values(
+        loyalty_points=enrolments.c.loyalty_points + sa.bindparam("points", type_=sa.Integer),
+        lifetime_points=enrolments.c.lifetime_points + sa.bindparam("points", type_=sa.Integer),
+        points_expire_on=_earliest(enrolments.c.points_expire_on),
+    )
+    .returning(enrolments.c.loyalty_points, enrolments.c.lifetime_points, enrolments.c.tier_serial)
+)
 
 
 @dataclass(frozen=True)
@@ -236,10 +254,8 @@ class RewardReader:
         self._org_id = org_id
 
     async def referral_codes(self, ids: list[int]) -> dict[int, str]:
-        query = sa.select(referral_codes.c.customer_id, referral_codes.c.code).where(
-            referral_codes.c.org_id == self._org_id, referral_codes.c.customer_id.in_(ids)
-        )
-        return {r.customer_id: r.code for r in await self._conn.execute(query)}
+        rows = await self._conn.execute(_REFERRAL_CODES, {"org_id": self._org_id, "ids": ids})
+        return {r.customer_id: r.code for r in rows}
 
     async def currencies(self, ids: list[int]) -> dict[int, list[HeldCurrency]]:
         c = currency_balances.c
