@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from memberbase.storage.customers import CustomerRepository
+
 
 def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()  # asyncpg takes json as text
@@ -52,13 +54,4 @@ async def held_claims(
     conn: AsyncConnection, org_id: int, claims: Iterable[tuple[str, str]]
 ) -> set[tuple[str, str]]:
     """Which of these (type, value) identifiers some customer of the org already holds."""
-    pairs = sorted(set(claims))
-    if not pairs:
-        return set()
-    query = sa.text(
-        "SELECT i.type, i.value FROM identifiers i"
-        " JOIN unnest(CAST(:types AS text[]), CAST(:vals AS text[])) AS w(type, value)"
-        " ON i.type = w.type AND i.value = w.value WHERE i.org_id = :org"
-    )
-    params = {"org": org_id, "types": [t for t, _ in pairs], "vals": [v for _, v in pairs]}
-    return {(r[0], r[1]) for r in await conn.execute(query, params)}
+    return set(await CustomerRepository(conn, org_id).claim_holders(claims))

@@ -97,6 +97,44 @@ _FIND_OWNERS = (
         sa.tuple_(identifiers.c.type, identifiers.c.value).in_(sa.bindparam("pairs", expanding=True)),
     )
 )
+# PostgreSQL: one probe of each primary key per identifier, whatever the statistics say.
+# Without them (a new database; autovacuum off, as on this project's CI machine, or behind)
+# the join above was planned as a walk over the org's customers or identifiers, and the
+# plan, cached by the prepared statement, kept every registration's cost growing with the
+# table. LATERAL subqueries with LIMIT cannot be flattened or reordered: each is an index
+# scan with every key column bound. One statement for any number of identifiers.
+_FIND_OWNERS_BY_KEY = sa.text(
+    "SELECT wanted.type AS identifier_type, "
+    + ", ".join(f"holder.{c.name}" for c in _COLUMNS)
+    + " FROM unnest(CAST(:types AS text[]), CAST(:vals AS text[])) AS wanted(type, value)"
+    " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
+    " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
+    " CROSS JOIN LATERAL (SELECT "
+    + ", ".join(f"c.{c.name}" for c in _COLUMNS)
+    + " FROM customers c WHERE c.org_id = :org_id AND c.id = held.customer_id LIMIT 1) AS holder"
+).columns(
+    sa.column("identifier_type", identifiers.c.type.type), *(sa.column(c.name, c.type) for c in _COLUMNS)
+)
+
+
+# The holder of each (type, value), one probe of the identifiers key per pair (see above).
+CLAIM_HOLDERS_BY_KEY = sa.text(
+    "SELECT wanted.type, wanted.value, held.customer_id"
+    " FROM unnest(CAST(:types AS text[]), CAST(:vals AS text[])) AS wanted(type, value)"
+    " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
+    " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
+)
+
+
+def owners_query(
+    dialect: str, org_id: int, pairs: list[tuple[str, str]]
+) -> tuple[sa.Executable, dict[str, Any]]:
+    """The owner lookup for a store and its parameters (SQLite has no LATERAL; its planner
+    takes the plain join by its keys)."""
+    if dialect == "postgresql":
+        params = {"org_id": org_id, "types": [t for t, _ in pairs], "vals": [v for _, v in pairs]}
+        return _FIND_OWNERS_BY_KEY, params
+    return _FIND_OWNERS, {"org_id": org_id, "pairs": pairs}
 
 
 _BY_ORG: sa.BindParameter[int] = sa.bindparam("org_id")
@@ -161,7 +199,8 @@ class CustomerRepository:
         if not wanted:
             return {}
         pairs = [(k.value, v) for k, v in wanted.items()]
-        rows = (await self._conn.execute(_FIND_OWNERS, {"org_id": self._org_id, "pairs": pairs})).all()
+        query, params = owners_query(self._conn.dialect.name, self._org_id, pairs)
+        rows = (await self._conn.execute(query, params)).all()
         return {IdentifierType(row.identifier_type): _record(row) for row in rows}
 
     async def find_by_identifier(self, kind: IdentifierType, value: str) -> CustomerRecord | None:
@@ -204,14 +243,20 @@ class CustomerRepository:
             await self._conn.execute(identifiers.insert(), rows)
 
     async def claim_holders(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Which customer holds each of these (type, value) identifiers, for those held."""
         pairs = sorted(set(wanted))
         if not pairs:
             return {}
-        match = sa.or_(*(sa.and_(identifiers.c.type == t, identifiers.c.value == v) for t, v in pairs))
-        query = sa.select(identifiers.c.type, identifiers.c.value, identifiers.c.customer_id).where(
-            identifiers.c.org_id == self._org_id, match
-        )
-        return {(r.type, r.value): r.customer_id for r in (await self._conn.execute(query)).all()}
+        if self._conn.dialect.name == "postgresql":
+            params = {"org_id": self._org_id, "types": [t for t, _ in pairs], "vals": [v for _, v in pairs]}
+            rows = await self._conn.execute(CLAIM_HOLDERS_BY_KEY, params)
+        else:
+            match = sa.or_(*(sa.and_(identifiers.c.type == t, identifiers.c.value == v) for t, v in pairs))
+            query = sa.select(identifiers.c.type, identifiers.c.value, identifiers.c.customer_id).where(
+                identifiers.c.org_id == self._org_id, match
+            )
+            rows = await self._conn.execute(query)
+        return {(r[0], r[1]): int(r[2]) for r in rows}
 
     async def holder_of(
         self, claim: tuple[str, str], account: tuple[str, str] | None

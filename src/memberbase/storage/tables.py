@@ -148,7 +148,7 @@ identifiers = sa.Table(
     sa.Column("value", sa.String(300), primary_key=True),
     sa.Column("customer_id", sa.BigInteger, nullable=False),
     sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
-    sa.Index("ix_identifiers_org_id_customer_id", "org_id", "customer_id"),
+    # No index beside the key (migration 0007): lookups go by (org_id, type, value) only.
 )
 
 enrolments = sa.Table(

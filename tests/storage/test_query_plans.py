@@ -1,0 +1,111 @@
+"""The owner lookup stays a few index probes on a database the planner knows nothing about.
+
+This machine's PostgreSQL runs with autovacuum off, and a new database has no statistics
+until something analyses it. The plain identifiers-to-customers join was then planned as a
+walk over every customer of the org, and each registration grew slower with the table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from memberbase.storage import schema
+from memberbase.storage.customers import CLAIM_HOLDERS_BY_KEY, owners_query
+from tests.conftest import POSTGRES_ADMIN_URL
+
+ORG = 7801
+CUSTOMERS = 3000
+
+
+@pytest.fixture
+def unanalysed_url() -> Iterator[str]:
+    """A new database of its own, with autovacuum kept off its tables: no statistics at all."""
+    name = f"memberbase_plans_{os.getpid()}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true and is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        try:
+            schema.upgrade(url)
+            yield url
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _load(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(
+        "INSERT INTO customers (org_id, id, firstname, lastname, mobile, email, external_id, type,"
+        " source, account_id, fraud_status, registered_on, updated_on, registered_till,"
+        " comm_channels, custom_fields, extended_fields)"
+        " SELECT %s, n, 'Plan', 'Customer', '9199' || n, n || '@x.example', 'P' || n, 'LOYALTY',"
+        " 'INSTORE', '', 'NONE', now(), now(), 'plans', '[]', '{}', '{}'"
+        " FROM generate_series(1, %s) AS n",
+        (ORG, CUSTOMERS),
+    )
+    conn.execute(
+        "INSERT INTO identifiers (org_id, type, value, customer_id)"
+        " SELECT org_id, 'mobile', mobile, id FROM customers"
+        " UNION ALL SELECT org_id, 'email', email, id FROM customers"
+    )
+
+
+def _rows_read(plan: dict[str, Any], relation: str) -> float:
+    own = plan["Actual Rows"] * plan["Actual Loops"] if plan.get("Relation Name") == relation else 0
+    return own + sum(_rows_read(child, relation) for child in plan.get("Plans", []))
+
+
+WANTED = [("mobile", "91991500"), ("email", "1500@x.example"), ("external_id", "absent")]
+OWNERS = str(owners_query("postgresql", ORG, WANTED)[0])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        pytest.param(OWNERS, [("email", 1500), ("mobile", 1500)], id="owners"),
+        pytest.param(
+            str(CLAIM_HOLDERS_BY_KEY),
+            [("email", "1500@x.example"), ("mobile", "91991500")],
+            id="claim-holders",
+        ),
+    ],
+)
+def test_identifier_lookups_stay_on_the_keys_when_planned_on_empty_tables(
+    unanalysed_url: str, sql: str, expected: list[tuple[str, Any]]
+) -> None:
+    """The bench's case: connections prepare the lookups while the tables are empty, and the
+    plans the server caches then serve every registration as the tables grow."""
+    for n, name in enumerate(("org_id", "types", "vals"), start=1):
+        sql = sql.replace(f":{name}", f"${n}")
+    execute = "EXECUTE lookup(%s, %s, %s)"  # bound client-side: EXECUTE takes no server parameters
+    args = (ORG, [t for t, _ in WANTED], [v for _, v in WANTED])
+    with psycopg.connect(unanalysed_url, autocommit=True) as conn:
+        for table in ("customers", "identifiers"):
+            conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+        conn.execute(
+            "INSERT INTO orgs (id, name, config, version, updated_at) VALUES (%s, 'plans', '{}', 1, now())",
+            (ORG,),
+        )
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(f"PREPARE lookup(bigint, text[], text[]) AS {sql}")
+        cur = psycopg.ClientCursor(conn)
+        assert cur.execute(execute, args).fetchall() == []  # planned and cached on empty tables
+        _load(conn)
+        found = cur.execute(execute, args).fetchall()
+        row = cur.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {execute}", args).fetchone()
+    assert row is not None
+    plan = row[0][0]["Plan"]
+    assert sorted((r[0], r[1]) for r in found) == expected
+    assert _rows_read(plan, "identifiers") <= len(WANTED), plan
+    assert _rows_read(plan, "customers") <= len(WANTED), plan
