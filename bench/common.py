@@ -20,6 +20,11 @@ def add_load_arguments(parser: argparse.ArgumentParser, requests: int) -> None:
     parser.add_argument("--max-seconds", type=float, default=120, help="stop sending after this long")
 
 
+def production_workers() -> int:
+    """Server processes as production runs them: one per core (`memberbase serve --workers N`)."""
+    return os.cpu_count() or 1
+
+
 def fresh_database(admin_url: str, name: str) -> str:
     """Drop and create database `name` on the server of `admin_url`; its URL."""
     with psycopg.connect(admin_url, autocommit=True) as conn:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import asyncpg
 import psycopg
-from common import fresh_database, percentile
+from common import fresh_database, percentile, production_workers
 from loadgen import LoadResult, basic_auth, request_bytes, run_load
 from register import ORG_YAML, _free_port, start_server
 
@@ -141,7 +141,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--max-seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--workers", type=int, default=production_workers(), help="server processes; default one per core"
+    )
     args = parser.parse_args()
 
     url = fresh_database(args.postgres_url, "memberbase_bench_lookup")

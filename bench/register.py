@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import fresh_database, percentile
+from common import fresh_database, percentile, production_workers
 from loadgen import LoadResult, basic_auth, request_bytes, run_load
 from raw import prepare, raw_load
 
@@ -157,7 +157,10 @@ def main() -> None:
     )
     parser.add_argument("--max-seconds", type=float, default=60, help="per concurrency")
     parser.add_argument(
-        "--workers", type=int, default=1, help="server processes (memberbase serve --workers)"
+        "--workers",
+        type=int,
+        default=production_workers(),
+        help="server processes (memberbase serve --workers); default one per core, as in production",
     )
     parser.add_argument("--no-raw", action="store_true", help="skip the plain-SQL yardstick")
     parser.add_argument(

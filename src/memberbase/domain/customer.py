@@ -131,8 +131,12 @@ class CustomerRecord:
         }[kind]
 
     def identifiers(self) -> dict[IdentifierType, str]:
-        found = {kind: self.identifier(kind) for kind in IdentifierType}
-        return {kind: value for kind, value in found.items() if value is not None}
+        found = (
+            (IdentifierType.MOBILE, self.mobile),
+            (IdentifierType.EMAIL, self.email),
+            (IdentifierType.EXTERNAL_ID, self.external_id),
+        )
+        return {kind: value for kind, value in found if value is not None}
 
 
 @dataclass

@@ -9,6 +9,7 @@ from it already know them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -395,8 +396,18 @@ class OrgConfig(_Frozen):
         lowered = name.lower()
         return next((f for f in self.custom_fields if f.name.lower() == lowered), None)
 
+    # Indexes built once per parsed config (it is frozen): registration asks for the till and
+    # programme several times per customer, and an import does it for every row.
+    @functools.cached_property
+    def tills_by_code(self) -> dict[str, Till]:
+        return {t.code: t for t in self.tills}
+
+    @functools.cached_property
+    def programs_by_id(self) -> dict[int, Program]:
+        return {p.id: p for p in self.programs}
+
     def till(self, code: str) -> Till | None:
-        return next((t for t in self.tills if t.code == code), None)
+        return self.tills_by_code.get(code)
 
     def source_problem(self, source: str, account_id: str) -> str | None:
         """Why `source`/`account_id` is not one of the org's source accounts, or None when it is."""
@@ -433,7 +444,7 @@ class OrgConfig(_Frozen):
         return None
 
     def program(self, program_id: int) -> Program | None:
-        return next((p for p in self.programs if p.id == program_id), None)
+        return self.programs_by_id.get(program_id)
 
     def coupon(self, series_id: int) -> CouponSeries | None:
         return next((c for c in self.coupon_series if c.id == series_id), None)

@@ -6,6 +6,7 @@ batch written this way commits or rolls back with everything else in it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from enum import Enum
 from typing import Any
@@ -31,9 +32,20 @@ async def copy_rows(conn: AsyncConnection, table: sa.Table, rows: list[dict[str,
     if not rows:
         return
     columns = list(rows[0])
-    convert = [_json_text if isinstance(table.c[name].type, sa.JSON) else _scalar for name in columns]
-    pairs = list(zip(columns, convert, strict=True))
-    records = [tuple(f(row[name]) for name, f in pairs) for row in rows]
+    # Converters chosen once per column, not per value: JSON columns go as text, and a column
+    # whose first value is an Enum carries enums (rows of one table are built alike).
+    convert = {
+        i: _json_text if isinstance(table.c[name].type, sa.JSON) else _scalar
+        for i, name in enumerate(columns)
+        if isinstance(table.c[name].type, sa.JSON) or isinstance(rows[0][name], Enum)
+    }
+    pick = operator.itemgetter(*columns)
+    records: list[Any] = []
+    for row in rows:
+        values = list(pick(row)) if len(columns) > 1 else [row[columns[0]]]
+        for i, f in convert.items():
+            values[i] = f(values[i])
+        records.append(values)
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     try:
