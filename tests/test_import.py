@@ -185,6 +185,34 @@ async def test_the_postgresql_fast_path_writes_what_one_by_one_writes(
     assert snapshots[0]["enrolments"][0][2] == 2  # the tier upgrade happened on both paths
 
 
+async def test_a_helper_process_checks_rows_as_the_import_itself_does(
+    client: httpx.AsyncClient, database_url: str, tmp_path: Path
+) -> None:
+    # Batches of 7 checked a batch ahead in a spawned process, against the same file checked
+    # in line: the same customers, rewards, events, counts and rejects report, line by line.
+    lines = [HEADER] + [
+        [f"9198113{n:05d}", f"h{n}@example.com", f"H{n}", "Help", "Pune", ""] for n in range(25)
+    ]
+    lines.append(["9198113" + "00004", "", "Dup", "Row", "", ""])  # a repeat in the file: an update
+    lines.append(["bad", "", "X", "Y", "", ""])  # an invalid mobile: rejected
+    lines.append(["919811399999", "not-an-email", "Z", "Z", "", ""])  # an invalid email: rejected
+    lines.append(["919811399998", "", "W", "W", "", "unknown-gender"])  # a warning, still registered
+    snapshots, reports = [], []
+    for helper in (True, False):
+        spec = OrgSpec(org_id=9910 + int(helper), till=f"help{int(helper)}")
+        await loyalty_api(client, database_url, spec, *WELCOME, coupon_series=COUPON_SERIES)
+        path = write_csv(tmp_path / f"helper{int(helper)}.csv", lines)
+        status = await run(database_url, spec, path, helper_process=helper, batch_size=7, till_code=spec.till)
+        assert (status.run.registered, status.run.updated, status.run.rejected) == (26, 1, 2)
+        snap = await snapshot(database_url, spec.org_id)
+        snap["customers"] = [c[:7] for c in snap["customers"]]  # the till differs by org
+        snapshots.append(snap)
+        reports.append(rejects_of(path))
+    assert snapshots[0] == snapshots[1]
+    assert reports[0] == reports[1]
+    assert [r[1] for r in reports[0][1:]] == [reports[0][1][1], reports[0][2][1]]
+
+
 async def test_an_interrupted_import_resumes_without_duplicating_anyone(
     client: httpx.AsyncClient, database_url: str, org_spec: OrgSpec, tmp_path: Path
 ) -> None:

@@ -10,13 +10,17 @@ and the rejects report is cut back to what the committed batches wrote.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import datetime as dt
 import hashlib
 import io
+import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,18 +28,21 @@ from typing import Any, BinaryIO
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import Codes
-from memberbase.domain.customer import CustomerDraft, Failure
+from memberbase.domain.customer import CustomerDraft, Failure, ValidDraft
 from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.validation import validate_draft
 from memberbase.http.v1_1.parse import parse_item
 from memberbase.importing.rows import Format, Row, read_rows
 from memberbase.storage.imports import ImportRun, ImportRunRepository
 from memberbase.storage.orgs import OrgRepository
 from memberbase.usecases.auditing import Downstream, RequestContext
-from memberbase.usecases.register_customers import register_within
+from memberbase.usecases.register_customers import register_checked
 from memberbase.usecases.results import ItemResult
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 REJECTS_HEADER = ["line", "code", "message", "row"]
+HELPER_FROM_BYTES = 4 * 1024 * 1024
+CHECK_AHEAD = 2  # batches checked ahead of the writes: memory stays a few batches deep
 
 
 class ImportRefused(ValueError):
@@ -55,6 +62,9 @@ class ImportRequest:
     skip_downstream: bool = False  # like SKIP-DOWNSTREAM: no rewards, no events
     restart: bool = False  # ignore an earlier run's checkpoint
     bulk: bool = True  # PostgreSQL: new customers set-wise with COPY (same rows as one by one)
+    # Parse and validate in a helper process, a batch ahead of the writes; None: for files
+    # over HELPER_FROM_BYTES (below that, starting the process costs more than it saves).
+    helper_process: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,55 @@ def _draft(row: Row, request: ImportRequest) -> CustomerDraft | Failure:
     return parse_item(item)
 
 
+def check_rows(
+    rows: list[Row], request: ImportRequest, org: OrgConfig, till: str, now: dt.datetime
+) -> list[ValidDraft | Failure]:
+    """A batch parsed and validated. Pure domain work, no I/O: a helper process does it for
+    the next batch while this process writes the current one (a fifth of an import's CPU)."""
+    drafts = [_draft(row, request) for row in rows]
+    return [d if isinstance(d, Failure) else validate_draft(d, org, till, now) for d in drafts]
+
+
+async def _checked_batches(
+    rows: Iterator[Row], request: ImportRequest, org: OrgConfig, till: str, pool: Executor | None
+) -> AsyncIterator[tuple[list[Row], dt.datetime, list[ValidDraft | Failure]]]:
+    """Batches in file order with their checked items, checked up to CHECK_AHEAD batches ahead."""
+    batches = _batches(rows, request.batch_size)
+    if pool is None:
+        for batch in batches:
+            now = dt.datetime.now(dt.UTC)
+            yield batch, now, check_rows(batch, request, org, till, now)
+        return
+    loop = asyncio.get_running_loop()
+    ahead: deque[tuple[list[Row], dt.datetime, asyncio.Future[list[ValidDraft | Failure]]]] = deque()
+
+    def submit() -> None:
+        batch = next(batches, None)
+        if batch is not None:
+            now = dt.datetime.now(dt.UTC)
+            ahead.append((batch, now, loop.run_in_executor(pool, check_rows, batch, request, org, till, now)))
+
+    for _ in range(CHECK_AHEAD):
+        submit()
+    while ahead:
+        batch, now, checking = ahead.popleft()
+        checked = await checking
+        submit()
+        yield batch, now, checked
+
+
+def _helper(request: ImportRequest, total_bytes: int) -> Executor | None:
+    wanted = request.helper_process
+    if wanted is None:
+        wanted = total_bytes > HELPER_FROM_BYTES
+    # spawn: a fresh interpreter, not a fork of this one with its event loop and sockets.
+    return (
+        ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        if wanted
+        else None
+    )
+
+
 def _csv_bytes(rows: list[list[object]]) -> bytes:
     out = io.StringIO()
     csv.writer(out).writerows(rows)
@@ -165,11 +224,12 @@ async def import_customers(
     status = ImportStatus(run, total, resumed)
     progress(status)
     rejects = _open_rejects(request.rejects_path, run.rejects_offset)
+    pool = _helper(request, total)
     try:
         first_line = run.next_line if run.position else 1
         rows = read_rows(request.path, request.fmt, run.position, first_line)
-        for batch in _batches(rows, request.batch_size):
-            run = await _import_batch(engine, org, till, request, run, batch, rejects)
+        async for batch, now, checked in _checked_batches(rows, request, org, till, pool):
+            run = await _import_batch(engine, org, till, request, run, batch, checked, now, rejects)
             status = ImportStatus(run, total, resumed)
             progress(status)
         async with UnitOfWork(engine) as uow:
@@ -178,6 +238,8 @@ async def import_customers(
             )
         return ImportStatus(dataclasses.replace(run, finished=True), total, resumed)
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         rejects.close()
 
 
@@ -188,18 +250,18 @@ async def _import_batch(
     request: ImportRequest,
     run: ImportRun,
     batch: list[Row],
+    checked: list[ValidDraft | Failure],
+    now: dt.datetime,
     rejects: BinaryIO,
 ) -> ImportRun:
-    now = dt.datetime.now(dt.UTC)
     context = RequestContext(
         till_code=till,
         request_id=f"import-{run.id[:16]}",
         now=now,
         downstream=Downstream(skip=request.skip_downstream, report=False),
     )
-    drafts = [_draft(row, request) for row in batch]
     async with UnitOfWork(engine) as uow:
-        results = await register_within(uow, org, drafts, context, [{} for _ in batch], bulk=request.bulk)
+        results = await register_checked(uow, org, checked, context, [{} for _ in batch], bulk=request.bulk)
         # The report's lines go to disk before the checkpoint that counts them commits.
         rejects.write(_reject_lines(batch, results))
         rejects.flush()

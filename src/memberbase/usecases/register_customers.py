@@ -100,8 +100,21 @@ async def register_within(
     `bulk` writes rows that can only be new customers set-wise on PostgreSQL (imports
     and API batches); the rest go one by one, in order, each in its own savepoint.
     """
-    results: list[ItemResult] = []
     checked = [_validate(item, org, context) for item in items]
+    return await register_checked(uow, org, checked, context, echoes, bulk=bulk)
+
+
+async def register_checked(
+    uow: UnitOfWork,
+    org: OrgConfig,
+    checked: list[ValidDraft | Failure],
+    context: RequestContext,
+    echoes: list[dict[str, object]],
+    *,
+    bulk: bool = False,
+) -> list[ItemResult]:
+    """`register_within` for items already validated (with `context.till_code` and `context.now`)."""
+    results: list[ItemResult] = []
     customers = CustomerRepository(uow.conn, org.id)
     audit = AuditRepository(uow.conn, org.id)
     # Two batches sharing identifiers would otherwise lock them in different orders.
