@@ -213,8 +213,9 @@ async def test_a_helper_process_checks_rows_as_the_import_itself_does(
     assert [r[1] for r in reports[0][1:]] == [reports[0][1][1], reports[0][2][1]]
 
 
+@pytest.mark.parametrize("helper", [False, True], ids=["in-line", "helper-process"])
 async def test_an_interrupted_import_resumes_without_duplicating_anyone(
-    client: httpx.AsyncClient, database_url: str, org_spec: OrgSpec, tmp_path: Path
+    client: httpx.AsyncClient, database_url: str, org_spec: OrgSpec, tmp_path: Path, helper: bool
 ) -> None:
     await loyalty_api(client, database_url, org_spec, *WELCOME)
     lines = [HEADER] + [[f"9198113{n:05d}", "", f"R{n}", "Resume", "", ""] for n in range(25)]
@@ -228,8 +229,15 @@ async def test_an_interrupted_import_resumes_without_duplicating_anyone(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        await run(database_url, org_spec, path, batch_size=5, progress=crash_after_two_batches)
-    again = await run(database_url, org_spec, path, batch_size=5)
+        await run(
+            database_url,
+            org_spec,
+            path,
+            batch_size=5,
+            progress=crash_after_two_batches,
+            helper_process=helper,
+        )
+    again = await run(database_url, org_spec, path, batch_size=5, helper_process=helper)
     assert again.resumed
     assert (again.run.rows, again.run.registered, again.run.rejected) == (25, 24, 1)
     count = await query(database_url, "SELECT count(*) FROM customers WHERE org_id = :o", o=org_spec.org_id)

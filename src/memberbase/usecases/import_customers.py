@@ -19,8 +19,9 @@ import io
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -136,7 +137,7 @@ def check_rows(
 
 async def _checked_batches(
     rows: Iterator[Row], request: ImportRequest, org: OrgConfig, till: str, pool: Executor | None
-) -> AsyncIterator[tuple[list[Row], dt.datetime, list[ValidDraft | Failure]]]:
+) -> AsyncGenerator[tuple[list[Row], dt.datetime, list[ValidDraft | Failure]], None]:
     """Batches in file order with their checked items, checked up to CHECK_AHEAD batches ahead."""
     batches = _batches(rows, request.batch_size)
     if pool is None:
@@ -228,10 +229,12 @@ async def import_customers(
     try:
         first_line = run.next_line if run.position else 1
         rows = read_rows(request.path, request.fmt, run.position, first_line)
-        async for batch, now, checked in _checked_batches(rows, request, org, till, pool):
-            run = await _import_batch(engine, org, till, request, run, batch, checked, now, rejects)
-            status = ImportStatus(run, total, resumed)
-            progress(status)
+        # Closed on the way out, also when a batch fails: no check left running behind it.
+        async with aclosing(_checked_batches(rows, request, org, till, pool)) as checked_batches:
+            async for batch, now, checked in checked_batches:
+                run = await _import_batch(engine, org, till, request, run, batch, checked, now, rejects)
+                status = ImportStatus(run, total, resumed)
+                progress(status)
         async with UnitOfWork(engine) as uow:
             await ImportRunRepository(uow.conn, org.id).checkpoint(
                 run, dt.datetime.now(dt.UTC), finished=True
