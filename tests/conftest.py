@@ -36,23 +36,31 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def _postgres_url() -> Iterator[str]:
+def postgres_database(name: str) -> Iterator[str]:
+    """A new PostgreSQL database `name` at head, dropped afterwards; unreachable server: a
+    skip on a developer machine, a failure under CI=true."""
     admin = POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1)
     try:
         engine = create_sync_engine(admin, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{TEST_DB}"'))
-            conn.execute(text(f'CREATE DATABASE "{TEST_DB}"'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # the server is down or refuses us
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required under CI=true and is unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DB}"
-    schema.upgrade(url)
-    yield url
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)'))
-    engine.dispose()
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        schema.upgrade(url)
+        yield url
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def _postgres_url() -> Iterator[str]:
+    yield from postgres_database(TEST_DB)
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -152,6 +152,17 @@ async def snapshot(database_url: str, org_id: int) -> dict[str, Any]:
     }
 
 
+async def import_and_snapshot(
+    database_url: str, spec: OrgSpec, path: Path, **options: Any
+) -> tuple[tuple[int, int, int], dict[str, Any]]:
+    """Import in batches of 7 as the org's own till: (registered, updated, rejected) and the
+    org's rows, without the till (which differs from org to org)."""
+    status = await run(database_url, spec, path, batch_size=7, till_code=spec.till, **options)
+    snap = await snapshot(database_url, spec.org_id)
+    snap["customers"] = [c[:7] for c in snap["customers"]]
+    return (status.run.registered, status.run.updated, status.run.rejected), snap
+
+
 async def test_the_postgresql_fast_path_writes_what_one_by_one_writes(
     client: httpx.AsyncClient, database_url: str, tmp_path: Path
 ) -> None:
@@ -176,10 +187,8 @@ async def test_the_postgresql_fast_path_writes_what_one_by_one_writes(
             coupon_series=COUPON_SERIES,
         )
         path = write_csv(tmp_path / f"same{int(bulk)}.csv", lines)
-        status = await run(database_url, spec, path, bulk=bulk, batch_size=7, till_code=spec.till)
-        assert (status.run.registered, status.run.updated, status.run.rejected) == (30, 1, 1)
-        snap = await snapshot(database_url, spec.org_id)
-        snap["customers"] = [c[:7] for c in snap["customers"]]  # the till differs by org
+        tally, snap = await import_and_snapshot(database_url, spec, path, bulk=bulk)
+        assert tally == (30, 1, 1)
         snapshots.append(snap)
     assert snapshots[0] == snapshots[1]
     assert snapshots[0]["enrolments"][0][2] == 2  # the tier upgrade happened on both paths
@@ -202,15 +211,13 @@ async def test_a_helper_process_checks_rows_as_the_import_itself_does(
         spec = OrgSpec(org_id=9910 + int(helper), till=f"help{int(helper)}")
         await loyalty_api(client, database_url, spec, *WELCOME, coupon_series=COUPON_SERIES)
         path = write_csv(tmp_path / f"helper{int(helper)}.csv", lines)
-        status = await run(database_url, spec, path, helper_process=helper, batch_size=7, till_code=spec.till)
-        assert (status.run.registered, status.run.updated, status.run.rejected) == (26, 1, 2)
-        snap = await snapshot(database_url, spec.org_id)
-        snap["customers"] = [c[:7] for c in snap["customers"]]  # the till differs by org
+        tally, snap = await import_and_snapshot(database_url, spec, path, helper_process=helper)
+        assert tally == (26, 1, 2)
         snapshots.append(snap)
         reports.append(rejects_of(path))
     assert snapshots[0] == snapshots[1]
     assert reports[0] == reports[1]
-    assert [r[1] for r in reports[0][1:]] == [reports[0][1][1], reports[0][2][1]]
+    assert len(reports[0]) == 3  # the header and the two rejected rows
 
 
 @pytest.mark.parametrize("helper", [False, True], ids=["in-line", "helper-process"])

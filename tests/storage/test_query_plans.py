@@ -14,9 +14,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from memberbase.storage import schema
 from memberbase.storage.customers import CLAIM_HOLDERS_BY_KEY, owners_query
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import postgres_database
 
 ORG = 7801
 CUSTOMERS = 3000
@@ -24,23 +23,8 @@ CUSTOMERS = 3000
 
 @pytest.fixture
 def unanalysed_url() -> Iterator[str]:
-    """A new database of its own, with autovacuum kept off its tables: no statistics at all."""
-    name = f"memberbase_plans_{os.getpid()}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required under CI=true and is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        try:
-            schema.upgrade(url)
-            yield url
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A new database of its own: no statistics at all (the test keeps autovacuum off it)."""
+    yield from postgres_database(f"memberbase_plans_{os.getpid()}")
 
 
 def _load(conn: psycopg.Connection[Any]) -> None:

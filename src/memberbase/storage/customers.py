@@ -103,27 +103,28 @@ _FIND_OWNERS = (
 # plan, cached by the prepared statement, kept every registration's cost growing with the
 # table. LATERAL subqueries with LIMIT cannot be flattened or reordered: each is an index
 # scan with every key column bound. One statement for any number of identifiers.
+_HELD_BY_KEY = (
+    " FROM unnest(CAST(:types AS text[]), CAST(:vals AS text[])) AS wanted(type, value)"
+    " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
+    " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
+)
 _FIND_OWNERS_BY_KEY = sa.text(
     "SELECT wanted.type AS identifier_type, "
     + ", ".join(f"holder.{c.name}" for c in _COLUMNS)
-    + " FROM unnest(CAST(:types AS text[]), CAST(:vals AS text[])) AS wanted(type, value)"
-    " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
-    " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
-    " CROSS JOIN LATERAL (SELECT "
+    + _HELD_BY_KEY
+    + " CROSS JOIN LATERAL (SELECT "
     + ", ".join(f"c.{c.name}" for c in _COLUMNS)
     + " FROM customers c WHERE c.org_id = :org_id AND c.id = held.customer_id LIMIT 1) AS holder"
 ).columns(
     sa.column("identifier_type", identifiers.c.type.type), *(sa.column(c.name, c.type) for c in _COLUMNS)
 )
-
-
 # The holder of each (type, value), one probe of the identifiers key per pair (see above).
-CLAIM_HOLDERS_BY_KEY = sa.text(
-    "SELECT wanted.type, wanted.value, held.customer_id"
-    " FROM unnest(CAST(:types AS text[]), CAST(:vals AS text[])) AS wanted(type, value)"
-    " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
-    " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
-)
+CLAIM_HOLDERS_BY_KEY = sa.text("SELECT wanted.type, wanted.value, held.customer_id" + _HELD_BY_KEY)
+
+
+def _by_key_params(org_id: int, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    listed = list(pairs)
+    return {"org_id": org_id, "types": [t for t, _ in listed], "vals": [v for _, v in listed]}
 
 
 def owners_query(
@@ -132,8 +133,7 @@ def owners_query(
     """The owner lookup for a store and its parameters (SQLite has no LATERAL; its planner
     takes the plain join by its keys)."""
     if dialect == "postgresql":
-        params = {"org_id": org_id, "types": [t for t, _ in pairs], "vals": [v for _, v in pairs]}
-        return _FIND_OWNERS_BY_KEY, params
+        return _FIND_OWNERS_BY_KEY, _by_key_params(org_id, pairs)
     return _FIND_OWNERS, {"org_id": org_id, "pairs": pairs}
 
 
@@ -248,8 +248,7 @@ class CustomerRepository:
         if not pairs:
             return {}
         if self._conn.dialect.name == "postgresql":
-            params = {"org_id": self._org_id, "types": [t for t, _ in pairs], "vals": [v for _, v in pairs]}
-            rows = await self._conn.execute(CLAIM_HOLDERS_BY_KEY, params)
+            rows = await self._conn.execute(CLAIM_HOLDERS_BY_KEY, _by_key_params(self._org_id, pairs))
         else:
             match = sa.or_(*(sa.and_(identifiers.c.type == t, identifiers.c.value == v) for t, v in pairs))
             query = sa.select(identifiers.c.type, identifiers.c.value, identifiers.c.customer_id).where(

@@ -50,8 +50,9 @@ async def register_customers(
 ) -> list[ItemResult]:
     if len(items) == 1:
         return [await _register_alone(engine, org, items[0], context, echoes[0])]
+    checked = [_validate(item, org, context) for item in items]
     async with UnitOfWork(engine) as uow:
-        return await register_within(uow, org, items, context, echoes, bulk=True)
+        return await register_checked(uow, org, checked, context, echoes, bulk=True)
 
 
 async def _register_alone(
@@ -86,24 +87,6 @@ def _settled(outcome: ItemResult | Failure | None) -> ItemResult:
     return outcome
 
 
-async def register_within(
-    uow: UnitOfWork,
-    org: OrgConfig,
-    items: list[CustomerDraft | Failure],
-    context: RequestContext,
-    echoes: list[dict[str, object]],
-    *,
-    bulk: bool = False,
-) -> list[ItemResult]:
-    """The batch inside the caller's unit of work (the importer commits its checkpoint with it).
-
-    `bulk` writes rows that can only be new customers set-wise on PostgreSQL (imports
-    and API batches); the rest go one by one, in order, each in its own savepoint.
-    """
-    checked = [_validate(item, org, context) for item in items]
-    return await register_checked(uow, org, checked, context, echoes, bulk=bulk)
-
-
 async def register_checked(
     uow: UnitOfWork,
     org: OrgConfig,
@@ -113,7 +96,12 @@ async def register_checked(
     *,
     bulk: bool = False,
 ) -> list[ItemResult]:
-    """`register_within` for items already validated (with `context.till_code` and `context.now`)."""
+    """A validated batch (`context.till_code`, `context.now`) inside the caller's unit of work;
+    the importer commits its checkpoint with it.
+
+    `bulk` writes rows that can only be new customers set-wise on PostgreSQL (imports
+    and API batches); the rest go one by one, in order, each in its own savepoint.
+    """
     results: list[ItemResult] = []
     customers = CustomerRepository(uow.conn, org.id)
     audit = AuditRepository(uow.conn, org.id)
