@@ -23,7 +23,7 @@ from memberbase.app import create_app
 from memberbase.settings import Settings
 from memberbase.storage import schema
 from memberbase.storage.database import create_engine
-from tests.support import Api, OrgSpec, load_org
+from tests.support import Api, OrgSpec, load_org, serving
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MEMBERBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -117,7 +117,7 @@ def org_spec() -> OrgSpec:
 @pytest.fixture
 async def app_client(database_url: str) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
     app = create_app(Settings(database_url=database_url, batch_limit=100, max_body_bytes=1_048_576))
-    async with app.router.lifespan_context(app):
+    async with serving(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://memberbase.test") as client:
             yield app, client

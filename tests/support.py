@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
+from memberbase.auth.login_cache import LoginCache
 from memberbase.auth.passwords import wire_secret
 from memberbase.domain.org_config import OrgFile
 from memberbase.storage.database import create_engine
@@ -72,12 +78,47 @@ class OrgSpec:
         return org
 
 
+# The login caches of the apps a test is serving (see `serving`).
+_SERVING: list[LoginCache] = []
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """Run the app's lifespan; on PostgreSQL, until its change-notice feed listens.
+
+    So the tests meet the cached-login path of production, and `load_org` can wait for
+    the running apps to hear a reload (which production servers do within milliseconds).
+    """
+    async with app.router.lifespan_context(app):
+        logins: LoginCache = app.state.services.logins
+        if app.state.services.engine.dialect.name != "sqlite":
+            await until(lambda: logins.live, "the change-notice feed to listen")
+        _SERVING.append(logins)
+        try:
+            yield app
+        finally:
+            _SERVING.remove(logins)
+
+
+async def until(condition: Any, what: str, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {seconds} s for {what}")
+        await asyncio.sleep(0.005)
+
+
 async def load_org(database_url: str, spec: OrgSpec) -> LoadReport:
+    listening = [(cache, cache.generation) for cache in _SERVING if cache.live]
     engine = create_engine(database_url)
     try:
-        return await load_orgs(engine, OrgFile.model_validate({"orgs": [spec.as_dict()]}))
+        report = await load_orgs(engine, OrgFile.model_validate({"orgs": [spec.as_dict()]}))
     finally:
         await engine.dispose()
+    if report.created or report.updated:
+        for cache, seen in listening:
+            await until(lambda c=cache, g=seen: c.generation > g, "running apps to hear the reload")
+    return report
 
 
 def basic(till: str, password: str = PASSWORD) -> dict[str, str]:

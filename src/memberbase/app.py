@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from memberbase import __version__
 from memberbase.auth.basic import BasicAuthenticator, OrgConfigCache
+from memberbase.auth.login_cache import LoginCache
 from memberbase.auth.oauth import OAuthService
 from memberbase.auth.passwords import VerifiedSecrets
 from memberbase.broker.nats_sink import NatsSink, StreamSettings
@@ -36,7 +37,8 @@ from memberbase.http.v2.render import error_body as v2_error_body
 from memberbase.observability import Metrics, configure_logging
 from memberbase.rate_limiter import RateLimiter
 from memberbase.settings import Settings
-from memberbase.storage.database import create_engine
+from memberbase.storage.database import create_engine, is_sqlite
+from memberbase.storage.notices import LOGIN_FAILED, NoticeListener
 
 log = logging.getLogger("memberbase")
 
@@ -115,6 +117,24 @@ def _start_publisher(
     return stop, asyncio.create_task(run(), name="outbox-publisher")
 
 
+def _start_listener(
+    engine: AsyncEngine, logins: LoginCache
+) -> tuple[asyncio.Event, asyncio.Task[None] | None]:
+    """On PostgreSQL, hear org reloads and failed logins from every process (see LoginCache)."""
+    stop = asyncio.Event()
+    if is_sqlite(engine):
+        return stop, None
+
+    def on_notice(channel: str, payload: str) -> None:
+        if channel == LOGIN_FAILED and payload:
+            logins.forget_login(payload)
+        else:
+            logins.forget_all()
+
+    listener = NoticeListener(engine, on_notice, logins.set_live)
+    return stop, asyncio.create_task(listener.run(stop), name="change-notices")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -125,10 +145,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets())
         oauth = OAuthService(engine, configs)
         limiter = RateLimiter(settings.redis_url, settings.rate_limit_prefix)
+        logins = LoginCache()
         app.state.services = Services(
-            settings=settings, engine=engine, authenticator=authenticator, oauth=oauth, rate_limiter=limiter
+            settings=settings,
+            engine=engine,
+            authenticator=authenticator,
+            oauth=oauth,
+            rate_limiter=limiter,
+            logins=logins,
         )
         stop_publishing, publishing = _start_publisher(settings, engine)
+        stop_listening, listening = _start_listener(engine, logins)
         # Everything built so far lives as long as the process: keep it out of the
         # collector's full passes, which otherwise stall requests for tens of ms (p99).
         gc.collect()
@@ -137,8 +164,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             stop_publishing.set()
-            if publishing is not None:
-                await publishing
+            stop_listening.set()
+            for task in (publishing, listening):
+                if task is not None:
+                    await task
             limiter.close()
             await engine.dispose()
 

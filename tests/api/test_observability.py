@@ -12,7 +12,7 @@ import pytest
 from memberbase.app import create_app
 from memberbase.observability import JsonFormatter
 from memberbase.settings import Settings
-from tests.support import PASSWORD, Api, OrgSpec, basic, envelope, load_org
+from tests.support import PASSWORD, Api, OrgSpec, basic, envelope, load_org, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -45,7 +45,7 @@ async def test_access_log_is_json_with_the_request_id_and_no_secrets(
     transport = httpx.ASGITransport(app=app)
     with caplog.at_level(logging.INFO, logger="memberbase"):
         async with (
-            app.router.lifespan_context(app),
+            serving(app),
             httpx.AsyncClient(transport=transport, base_url="http://t") as c,
         ):
             token_response = await c.post(

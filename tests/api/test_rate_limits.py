@@ -13,7 +13,7 @@ import pytest
 from memberbase.app import create_app
 from memberbase.domain.rate_limits import RateLimits, Region
 from memberbase.settings import Settings
-from tests.support import OrgSpec, basic, envelope, load_org
+from tests.support import OrgSpec, basic, envelope, load_org, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -23,7 +23,7 @@ async def client_for(database_url: str, **settings: Any) -> AsyncIterator[httpx.
     app = create_app(Settings(database_url=database_url, **settings))
     transport = httpx.ASGITransport(app=app)
     async with (
-        app.router.lifespan_context(app),
+        serving(app),
         httpx.AsyncClient(transport=transport, base_url="http://t") as client,
     ):
         yield client

@@ -9,7 +9,7 @@ import pytest
 
 from memberbase.app import create_app
 from memberbase.settings import Settings
-from tests.support import Api, item_code
+from tests.support import Api, item_code, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -68,7 +68,7 @@ async def test_an_unknown_format_is_refused_clearly(api: Api) -> None:
 
 async def test_oversize_body_answers_413(database_url: str, api: Api) -> None:
     app = create_app(Settings(database_url=database_url, max_body_bytes=2048))
-    async with app.router.lifespan_context(app):
+    async with serving(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             big = b'{"root":{"customer":[{"firstname":"' + b"a" * 4096 + b'"}]}}'
@@ -86,7 +86,7 @@ async def test_oversize_chunked_body_without_length_answers_413(database_url: st
         for _ in range(10):
             yield b" " * 1000
 
-    async with app.router.lifespan_context(app):
+    async with serving(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             response = await client.post(

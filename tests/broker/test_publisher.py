@@ -29,7 +29,7 @@ from memberbase.broker.publisher import OutboxPublisher, replay
 from memberbase.storage.database import create_engine
 from memberbase.storage.outbox import StoredEvent
 from tests.rewards_support import loyalty_api, query
-from tests.support import OrgSpec
+from tests.support import OrgSpec, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -309,7 +309,7 @@ async def test_a_server_started_with_a_nats_url_publishes_as_it_registers(
         events_subject_prefix=stream.subject_prefix,
     )
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with serving(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://memberbase.test") as client:
             api = await loyalty_api(client, database_url, org_spec, {"id": "W", "points": 1})

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.auth.basic import BasicAuthenticator, parse_basic
+from memberbase.auth.login_cache import LoginCache
 from memberbase.auth.oauth import OAuthService, UnknownAttributionTill
 from memberbase.auth.principal import Principal
 from memberbase.auth.tokens import TokenExpired
@@ -18,6 +19,7 @@ from memberbase.domain.codes import Codes
 from memberbase.http.errors import ApiError
 from memberbase.rate_limiter import RateLimiter, Verdict
 from memberbase.settings import Settings
+from memberbase.storage.notices import LOGIN_FAILED, announce_now
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Services:
     authenticator: BasicAuthenticator
     oauth: OAuthService
     rate_limiter: RateLimiter
+    logins: LoginCache
 
 
 def services_of(request: Request) -> Services:
@@ -95,14 +98,31 @@ async def till_principal(request: Request) -> Principal:
     svc = services_of(request)
     header = request.headers.get("authorization")
     credentials = parse_basic(header)
-    if credentials is not None:
-        await guard_login(svc, credentials[0])
+    if credentials is None:
+        raise _unauthorized()
+    login, secret = credentials
+    remembered = svc.logins.recall(login, secret)
+    if remembered is not None:
+        return remembered
+    seen = svc.logins.generation
+    await guard_login(svc, login)
     principal = await svc.authenticator.authenticate(header)
-    if principal is None and credentials is not None:
-        await svc.rate_limiter.login_failed(credentials[0], svc.settings.failed_logins_per_5_minutes)
     if principal is None:
-        raise ApiError(Codes.UNAUTHORIZED, 401, headers={"WWW-Authenticate": 'Basic realm="memberbase"'})
+        await _login_failed(svc, login)
+        raise _unauthorized()
+    svc.logins.remember(login, secret, principal, seen)
     return principal
+
+
+def _unauthorized() -> ApiError:
+    return ApiError(Codes.UNAUTHORIZED, 401, headers={"WWW-Authenticate": 'Basic realm="memberbase"'})
+
+
+async def _login_failed(svc: Services, login: str) -> None:
+    await svc.rate_limiter.login_failed(login, svc.settings.failed_logins_per_5_minutes)
+    # Every process drops the login it kept, so the right password meets the lockout check again.
+    svc.logins.forget_login(login)
+    await announce_now(svc.engine, LOGIN_FAILED, login)
 
 
 def _requires(resource: Resource, needed: Level) -> Callable[[Request], Awaitable[Principal]]:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memberbase.domain.org_config import OrgConfig
+from memberbase.storage.notices import ORG_CHANGED, announce
 from memberbase.storage.tables import api_clients, orgs, server_secrets, tills
 
 
@@ -63,6 +64,8 @@ class OrgRepository:
             await self._conn.execute(orgs.insert().values(id=org.id, **values))
         else:
             await self._conn.execute(orgs.update().where(orgs.c.id == org.id).values(values))
+        # Delivered at commit: running servers drop the logins they kept for this org.
+        await announce(self._conn, ORG_CHANGED, str(org.id))
 
     async def tills(self, org_id: int) -> dict[str, StoredTill]:
         rows = await self._conn.execute(
