@@ -8,23 +8,29 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memberbase.domain.customer import V2_IDENTIFIER_NAMES, CustomerRecord, CustomerType, Profile
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType
 from memberbase.storage.counters import take_ids
+from memberbase.storage.database import ReadStatement
 from memberbase.storage.tables import customers, enrolments, identifiers, profiles
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
     # SQLite hands timestamps back naive; everything stored is UTC.
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
+    return None if value is None else _utc(value)
 
 
 def lock_key(org_id: int, claim_type: str, value: str) -> int:
@@ -53,8 +59,7 @@ def plain_values(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
 
 
-def _record(row: sa.Row[Any]) -> CustomerRecord:
-    m = row._mapping
+def _record(m: Mapping[str, Any]) -> CustomerRecord:
     return CustomerRecord(
         id=m["id"],
         firstname=m["firstname"],
@@ -137,18 +142,25 @@ def owners_query(
     return _FIND_OWNERS, {"org_id": org_id, "pairs": pairs}
 
 
+_OWNERS = ReadStatement(_FIND_OWNERS, on_postgresql=_FIND_OWNERS_BY_KEY)
 _BY_ORG: sa.BindParameter[int] = sa.bindparam("org_id")
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
-_GET = sa.select(*_COLUMNS).where(customers.c.org_id == _BY_ORG, customers.c.id == sa.bindparam("id"))
+_ID_ARRAY: sa.BindParameter[Any] = sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger()))
+_GET = ReadStatement(
+    sa.select(*_COLUMNS).where(customers.c.org_id == _BY_ORG, customers.c.id == sa.bindparam("id"))
+)
 _PROFILES = (
     sa.select(profiles)
     .where(profiles.c.org_id == _BY_ORG, profiles.c.customer_id.in_(_IDS))
     .order_by(profiles.c.customer_id, profiles.c.created_at, profiles.c.source, profiles.c.account_id)
 )
-_ENROLMENTS = (
+_ENROLMENTS = ReadStatement(
     sa.select(enrolments)
     .where(enrolments.c.org_id == _BY_ORG, enrolments.c.customer_id.in_(_IDS))
-    .order_by(enrolments.c.customer_id, enrolments.c.program_id)
+    .order_by(enrolments.c.customer_id, enrolments.c.program_id),
+    on_postgresql=sa.select(enrolments)
+    .where(enrolments.c.org_id == _BY_ORG, enrolments.c.customer_id == sa.any_(_ID_ARRAY))
+    .order_by(enrolments.c.customer_id, enrolments.c.program_id),
 )
 
 _HOLDER_WHERE = (
@@ -156,18 +168,20 @@ _HOLDER_WHERE = (
     identifiers.c.type == sa.bindparam("type"),
     identifiers.c.value == sa.bindparam("value"),
 )
-_HOLDER = sa.select(identifiers.c.customer_id, sa.true()).where(*_HOLDER_WHERE)
-_HOLDER_WITH_ACCOUNT = sa.select(
-    identifiers.c.customer_id,
-    sa.select(profiles.c.customer_id)
-    .where(
-        profiles.c.org_id == identifiers.c.org_id,
-        profiles.c.customer_id == identifiers.c.customer_id,
-        profiles.c.source == sa.bindparam("source"),
-        profiles.c.account_id == sa.bindparam("account_id"),
-    )
-    .exists(),
-).where(*_HOLDER_WHERE)
+_HOLDER = ReadStatement(sa.select(identifiers.c.customer_id, sa.true()).where(*_HOLDER_WHERE))
+_HOLDER_WITH_ACCOUNT = ReadStatement(
+    sa.select(
+        identifiers.c.customer_id,
+        sa.select(profiles.c.customer_id)
+        .where(
+            profiles.c.org_id == identifiers.c.org_id,
+            profiles.c.customer_id == identifiers.c.customer_id,
+            profiles.c.source == sa.bindparam("source"),
+            profiles.c.account_id == sa.bindparam("account_id"),
+        )
+        .exists(),
+    ).where(*_HOLDER_WHERE)
+)
 
 
 class CustomerRepository:
@@ -199,17 +213,17 @@ class CustomerRepository:
         if not wanted:
             return {}
         pairs = [(k.value, v) for k, v in wanted.items()]
-        query, params = owners_query(self._conn.dialect.name, self._org_id, pairs)
-        rows = (await self._conn.execute(query, params)).all()
-        return {IdentifierType(row.identifier_type): _record(row) for row in rows}
+        params = {"pairs": pairs, **_by_key_params(self._org_id, pairs)}
+        rows = await _OWNERS.fetch(self._conn, params)
+        return {IdentifierType(row["identifier_type"]): _record(row) for row in rows}
 
     async def find_by_identifier(self, kind: IdentifierType, value: str) -> CustomerRecord | None:
         owners = await self.find_owners({kind: value})
         return owners.get(kind)
 
     async def get_or_none(self, customer_id: int) -> CustomerRecord | None:
-        row = (await self._conn.execute(_GET, {"org_id": self._org_id, "id": customer_id})).first()
-        return None if row is None else _record(row)
+        rows = await _GET.fetch(self._conn, {"org_id": self._org_id, "id": customer_id})
+        return _record(rows[0]) if rows else None
 
     async def get(self, customer_id: int) -> CustomerRecord:
         found = await self.get_or_none(customer_id)
@@ -263,11 +277,11 @@ class CustomerRepository:
         """Who holds the identifier and, when `account` is given, whether they have that account."""
         params = {"org_id": self._org_id, "type": claim[0], "value": claim[1]}
         if account is None:
-            row = (await self._conn.execute(_HOLDER, params)).first()
+            rows = await _HOLDER.fetch(self._conn, params)
         else:
             params |= {"source": account[0], "account_id": account[1]}
-            row = (await self._conn.execute(_HOLDER_WITH_ACCOUNT, params)).first()
-        return None if row is None else (int(row[0]), bool(row[1]))
+            rows = await _HOLDER_WITH_ACCOUNT.fetch(self._conn, params)
+        return (int(rows[0]["customer_id"]), bool(rows[0]["anon_1"])) if rows else None
 
     async def accounts(self, customer_ids: Iterable[int]) -> dict[int, frozenset[tuple[str, str]]]:
         ids = sorted(set(customer_ids))
@@ -354,15 +368,15 @@ class CustomerRepository:
             return {}
         found: dict[int, list[Enrolment]] = {cid: [] for cid in customer_ids}
         params = {"org_id": self._org_id, "ids": customer_ids}
-        for row in (await self._conn.execute(_ENROLMENTS, params)).all():
-            found[row.customer_id].append(
+        for row in await _ENROLMENTS.fetch(self._conn, params):
+            found[row["customer_id"]].append(
                 Enrolment(
-                    program_id=row.program_id,
-                    tier_serial=row.tier_serial,
-                    tier_expires_on=_utc(row.tier_expires_on),
-                    loyalty_points=row.loyalty_points,
-                    lifetime_points=row.lifetime_points,
-                    points_expire_on=None if row.points_expire_on is None else _utc(row.points_expire_on),
+                    program_id=row["program_id"],
+                    tier_serial=row["tier_serial"],
+                    tier_expires_on=_utc(row["tier_expires_on"]),
+                    loyalty_points=row["loyalty_points"],
+                    lifetime_points=row["lifetime_points"],
+                    points_expire_on=_utc_or_none(row["points_expire_on"]),
                 )
             )
         return found

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql import Select, TextClause
+from sqlalchemy.sql.selectable import TextualSelect
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _ALIASES = {"postgres": "postgresql"}
@@ -62,6 +65,46 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """
     async with engine.connect() as conn:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+Readable = Select[Any] | TextualSelect | TextClause
+_ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+
+class ReadStatement:
+    """A hot read, compiled once for asyncpg and run on the driver itself on PostgreSQL.
+
+    SQLAlchemy's execution layer costs about 90 µs of CPU per statement on top of
+    asyncpg's 35 (parameter processing, result wrapping, the greenlet hop): on a lookup,
+    a quarter of the request. Only on `reading` connections (autocommit), where no
+    transaction SQLAlchemy has begun could be bypassed; elsewhere, and on SQLite, the
+    statement runs through SQLAlchemy as usual. Rows come back as mappings either way.
+    """
+
+    def __init__(self, statement: Readable, *, on_postgresql: Readable | None = None) -> None:
+        """`on_postgresql`: the same read for the driver, where `statement` cannot be compiled
+        once (an expanding IN list: `= ANY(:array)` there)."""
+        self.statement = statement
+        for_driver = on_postgresql if on_postgresql is not None else statement
+        compiled = for_driver.compile(dialect=_ASYNCPG)
+        self._sql = str(compiled)
+        if "POSTCOMPILE" in self._sql:
+            raise ValueError("an expanding parameter cannot be compiled once; pass on_postgresql")
+        self._names = tuple(compiled.positiontup or ())
+
+    async def fetch(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+        sync = conn.sync_connection
+        autocommit = sync is not None and sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        if autocommit and conn.dialect.name == "postgresql":
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+            rows: Sequence[Mapping[str, Any]] = await driver.fetch(
+                self._sql, *(params[name] for name in self._names)
+            )
+            return rows
+        return cast(
+            Sequence[Mapping[str, Any]], (await conn.execute(self.statement, params)).mappings().all()
+        )
 
 
 def _drop_closed_connections(engine: AsyncEngine) -> None:

@@ -79,7 +79,9 @@ class NoticeListener:
                 await asyncio.wait_for(stop.wait(), self._retry_after)
 
     async def _listen(self, stop: asyncio.Event) -> None:
-        conn = await asyncpg.connect(self._dsn, timeout=5, server_settings={"application_name": APPLICATION_NAME})
+        conn = await asyncpg.connect(
+            self._dsn, timeout=5, server_settings={"application_name": APPLICATION_NAME}
+        )
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: lost.set())
         try:
