@@ -42,6 +42,9 @@ async def services(request: Request) -> Services:
     return services_of(request)
 
 
+# Where a call already counted against its rate limit (http/fast_reads) keeps the verdict,
+# so the usual way, answering it after all, does not count it twice.
+COUNTED = "memberbase.rate_limit_verdict"
 TOKEN_HEADERS = ("X-CAP-API-OAUTH-TOKEN", "CAP-API-ACCESS-TOKEN")
 
 
@@ -141,11 +144,14 @@ def _requires(resource: Resource, needed: Level) -> Callable[[Request], Awaitabl
 
 async def _within_rate_limit(request: Request, principal: Principal) -> None:
     route = request.scope.get("route")
-    api = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    # Not getattr(route, "path", request.url.path): that builds the URL on every call.
+    api = f"{request.method} {route.path if route is not None else request.url.path}"
     per_minute = principal.org.rate_limits.limit(api)
     if per_minute is None:
         return
-    verdict = await services_of(request).rate_limiter.request(principal.org.id, api, per_minute)
+    verdict = request.scope.get(COUNTED) or await services_of(request).rate_limiter.request(
+        principal.org.id, api, per_minute
+    )
     if not verdict.allowed:
         raise too_many(verdict, f"{per_minute} requests per minute for {api}")
 
