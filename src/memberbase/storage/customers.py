@@ -33,6 +33,17 @@ def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
     return None if value is None else _utc(value)
 
 
+def _enrolment(row: Mapping[str, Any]) -> Enrolment:
+    return Enrolment(
+        program_id=row["program_id"],
+        tier_serial=row["tier_serial"],
+        tier_expires_on=_utc(row["tier_expires_on"]),
+        loyalty_points=row["loyalty_points"],
+        lifetime_points=row["lifetime_points"],
+        points_expire_on=_utc_or_none(row["points_expire_on"]),
+    )
+
+
 def lock_key(org_id: int, claim_type: str, value: str) -> int:
     digest = hashlib.blake2b(f"{org_id}\x1f{claim_type}\x1f{value}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -113,15 +124,29 @@ _HELD_BY_KEY = (
     " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
     " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
 )
-_FIND_OWNERS_BY_KEY = sa.text(
-    "SELECT wanted.type AS identifier_type, "
-    + ", ".join(f"holder.{c.name}" for c in _COLUMNS)
-    + _HELD_BY_KEY
+_HOLDER_BY_KEY = (
+    _HELD_BY_KEY
     + " CROSS JOIN LATERAL (SELECT "
     + ", ".join(f"c.{c.name}" for c in _COLUMNS)
     + " FROM customers c WHERE c.org_id = :org_id AND c.id = held.customer_id LIMIT 1) AS holder"
-).columns(
+)
+_HOLDER_COLUMNS = "SELECT wanted.type AS identifier_type, " + ", ".join(f"holder.{c.name}" for c in _COLUMNS)
+_FIND_OWNERS_BY_KEY = sa.text(_HOLDER_COLUMNS + _HOLDER_BY_KEY).columns(
     sa.column("identifier_type", identifiers.c.type.type), *(sa.column(c.name, c.type) for c in _COLUMNS)
+)
+# The same with the holder's enrolments, as an array of records: a lookup in one round trip.
+_ENROLMENT_FIELDS = (
+    "program_id", "tier_serial", "tier_expires_on", "loyalty_points", "lifetime_points", "points_expire_on"
+)  # fmt: skip
+_FIND_OWNER_ENROLLED = ReadStatement(
+    sa.text(
+        _HOLDER_COLUMNS
+        + ", (SELECT array_agg(ROW("
+        + ", ".join(f"e.{name}" for name in _ENROLMENT_FIELDS)
+        + ") ORDER BY e.program_id) FROM enrolments e WHERE e.org_id = :org_id AND e.customer_id = holder.id)"
+        + " AS enrolled"
+        + _HOLDER_BY_KEY
+    )
 )
 # The holder of each (type, value), one probe of the identifiers key per pair (see above).
 CLAIM_HOLDERS_BY_KEY = sa.text("SELECT wanted.type, wanted.value, held.customer_id" + _HELD_BY_KEY)
@@ -216,6 +241,23 @@ class CustomerRepository:
         params = {"pairs": pairs, **_by_key_params(self._org_id, pairs)}
         rows = await _OWNERS.fetch(self._conn, params)
         return {IdentifierType(row["identifier_type"]): _record(row) for row in rows}
+
+    async def find_enrolled(
+        self, kind: IdentifierType, value: str
+    ) -> tuple[CustomerRecord, list[Enrolment]] | None:
+        """The holder of an identifier with their enrolments: one round trip on PostgreSQL."""
+        if self._conn.dialect.name != "postgresql":
+            record = await self.find_by_identifier(kind, value)
+            return None if record is None else (record, (await self.enrolments([record.id]))[record.id])
+        rows = await _FIND_OWNER_ENROLLED.fetch(
+            self._conn, _by_key_params(self._org_id, [(kind.value, value)])
+        )
+        if not rows:
+            return None
+        enrolled = [
+            _enrolment(dict(zip(_ENROLMENT_FIELDS, e, strict=True))) for e in rows[0]["enrolled"] or ()
+        ]
+        return _record(rows[0]), enrolled
 
     async def find_by_identifier(self, kind: IdentifierType, value: str) -> CustomerRecord | None:
         owners = await self.find_owners({kind: value})
@@ -369,16 +411,7 @@ class CustomerRepository:
         found: dict[int, list[Enrolment]] = {cid: [] for cid in customer_ids}
         params = {"org_id": self._org_id, "ids": customer_ids}
         for row in await _ENROLMENTS.fetch(self._conn, params):
-            found[row["customer_id"]].append(
-                Enrolment(
-                    program_id=row["program_id"],
-                    tier_serial=row["tier_serial"],
-                    tier_expires_on=_utc(row["tier_expires_on"]),
-                    loyalty_points=row["loyalty_points"],
-                    lifetime_points=row["lifetime_points"],
-                    points_expire_on=_utc_or_none(row["points_expire_on"]),
-                )
-            )
+            found[row["customer_id"]].append(_enrolment(row))
         return found
 
     async def enrol(self, customer_id: int, enrolment: Enrolment, now: dt.datetime) -> None:

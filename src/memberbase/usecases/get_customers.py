@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from memberbase.domain.codes import Codes
 from memberbase.domain.customer import CustomerRecord, Failure
 from memberbase.domain.identifiers import normalise_email, normalise_mobile
+from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType, OrgConfig
 from memberbase.domain.text import has_control
 from memberbase.storage.customers import CustomerRepository
@@ -43,6 +44,7 @@ def _canonical(lookup: Lookup, org: OrgConfig) -> str | None:
 
 async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Lookup]) -> list[ItemResult]:
     found: list[CustomerRecord | None] = []
+    enrolments: dict[int, list[Enrolment]] = {}
     async with reading(engine) as conn:
         customers = CustomerRepository(conn, org.id)
         for lookup in lookups:
@@ -53,9 +55,12 @@ async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Looku
                 is_id = value.isascii() and value.isdigit() and len(value) <= 18
                 found.append(await customers.get_or_none(int(value)) if is_id else None)
             else:
-                found.append(await customers.find_by_identifier(lookup.kind, value))
+                enrolled = await customers.find_enrolled(lookup.kind, value)
+                found.append(None if enrolled is None else enrolled[0])
+                if enrolled is not None:
+                    enrolments[enrolled[0].id] = enrolled[1]
         ids = [r.id for r in found if r is not None]
-        enrolments = await customers.enrolments(ids)
+        enrolments |= await customers.enrolments([i for i in ids if i not in enrolments])
         # Codes and coupons exist only where the org runs referrals or coupon series; an org
         # without them skips two queries on every lookup.
         rewards = RewardReader(conn, org.id)
