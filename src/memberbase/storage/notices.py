@@ -73,8 +73,9 @@ class NoticeListener:
         while not stop.is_set():
             try:
                 await self._listen(stop)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                log.warning("change notices unavailable, retrying: %s", exc)
+            except Exception as exc:
+                # Whatever broke the feed, nothing is kept while it is down: keep trying.
+                log.warning("change notices unavailable, retrying: %r", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._retry_after)
 
