@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from memberbase.storage.customers import CLAIM_HOLDERS_BY_KEY, owners_query
+from memberbase.storage.customers import CLAIM_HOLDERS_BY_KEY, FIND_OWNERS_BY_KEY
 from tests.conftest import postgres_database
 
 ORG = 7801
@@ -50,7 +50,7 @@ def _rows_read(plan: dict[str, Any], relation: str) -> float:
 
 
 WANTED = [("mobile", "91991500"), ("email", "1500@x.example"), ("external_id", "absent")]
-OWNERS = str(owners_query("postgresql", ORG, WANTED)[0])
+OWNERS = str(FIND_OWNERS_BY_KEY)
 
 
 @pytest.mark.postgres

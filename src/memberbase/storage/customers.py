@@ -131,7 +131,7 @@ _HOLDER_BY_KEY = (
     + " FROM customers c WHERE c.org_id = :org_id AND c.id = held.customer_id LIMIT 1) AS holder"
 )
 _HOLDER_COLUMNS = "SELECT wanted.type AS identifier_type, " + ", ".join(f"holder.{c.name}" for c in _COLUMNS)
-_FIND_OWNERS_BY_KEY = sa.text(_HOLDER_COLUMNS + _HOLDER_BY_KEY).columns(
+FIND_OWNERS_BY_KEY = sa.text(_HOLDER_COLUMNS + _HOLDER_BY_KEY).columns(
     sa.column("identifier_type", identifiers.c.type.type), *(sa.column(c.name, c.type) for c in _COLUMNS)
 )
 # The same with the holder's enrolments, as an array of records: a lookup in one round trip.
@@ -157,17 +157,8 @@ def _by_key_params(org_id: int, pairs: Iterable[tuple[str, str]]) -> dict[str, A
     return {"org_id": org_id, "types": [t for t, _ in listed], "vals": [v for _, v in listed]}
 
 
-def owners_query(
-    dialect: str, org_id: int, pairs: list[tuple[str, str]]
-) -> tuple[sa.Executable, dict[str, Any]]:
-    """The owner lookup for a store and its parameters (SQLite has no LATERAL; its planner
-    takes the plain join by its keys)."""
-    if dialect == "postgresql":
-        return _FIND_OWNERS_BY_KEY, _by_key_params(org_id, pairs)
-    return _FIND_OWNERS, {"org_id": org_id, "pairs": pairs}
-
-
-_OWNERS = ReadStatement(_FIND_OWNERS, on_postgresql=_FIND_OWNERS_BY_KEY)
+# SQLite has no LATERAL; its planner takes the plain join by its keys.
+_OWNERS = ReadStatement(_FIND_OWNERS, on_postgresql=FIND_OWNERS_BY_KEY)
 _BY_ORG: sa.BindParameter[int] = sa.bindparam("org_id")
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 _ID_ARRAY: sa.BindParameter[Any] = sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger()))

@@ -16,6 +16,8 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from memberbase.storage.database import reading
+
 ORG_CHANGED = "memberbase_org_changed"
 LOGIN_FAILED = "memberbase_login_failed"
 APPLICATION_NAME = "memberbase-notices"  # how the listening connection shows in pg_stat_activity
@@ -36,8 +38,8 @@ async def announce_now(engine: AsyncEngine, channel: str, payload: str) -> None:
     """Announce outside any transaction: delivered at once."""
     if engine.dialect.name != "postgresql":
         return
-    async with engine.connect() as conn:
-        await announce(await conn.execution_options(isolation_level="AUTOCOMMIT"), channel, payload)
+    async with reading(engine) as conn:
+        await announce(conn, channel, payload)
 
 
 Handler = Callable[[str, str], None]
