@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
@@ -42,6 +42,10 @@ def _enrolment(row: Mapping[str, Any]) -> Enrolment:
         lifetime_points=row["lifetime_points"],
         points_expire_on=_utc_or_none(row["points_expire_on"]),
     )
+
+
+# (identifier claim, source account or None): the question a v2 lookup asks.
+HolderQuestion = tuple[tuple[str, str], tuple[str, str] | None]
 
 
 def lock_key(org_id: int, claim_type: str, value: str) -> int:
@@ -120,7 +124,7 @@ _FIND_OWNERS = (
 # table. LATERAL subqueries with LIMIT cannot be flattened or reordered: each is an index
 # scan with every key column bound. One statement for any number of identifiers.
 _HELD_BY_KEY = (
-    " FROM unnest(CAST(:types AS text[]), CAST(:vals AS text[])) AS wanted(type, value)"
+    " FROM unnest(CAST(:types AS text[]), CAST(:vals AS text[])) WITH ORDINALITY AS wanted(type, value, n)"
     " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
     " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
 )
@@ -138,9 +142,11 @@ FIND_OWNERS_BY_KEY = sa.text(_HOLDER_COLUMNS + _HOLDER_BY_KEY).columns(
 _ENROLMENT_FIELDS = (
     "program_id", "tier_serial", "tier_expires_on", "loyalty_points", "lifetime_points", "points_expire_on"
 )  # fmt: skip
+# `wanted_n` numbers the pairs asked for from 1: several lookups run as one statement.
 _FIND_OWNER_ENROLLED = ReadStatement(
     sa.text(
         _HOLDER_COLUMNS
+        + ", wanted.n AS wanted_n"
         + ", (SELECT array_agg(ROW("
         + ", ".join(f"e.{name}" for name in _ENROLMENT_FIELDS)
         + ") ORDER BY e.program_id) FROM enrolments e WHERE e.org_id = :org_id AND e.customer_id = holder.id)"
@@ -183,6 +189,20 @@ _HOLDER_WHERE = (
     identifiers.c.org_id == sa.bindparam("org_id"),
     identifiers.c.type == sa.bindparam("type"),
     identifiers.c.value == sa.bindparam("value"),
+)
+# Several holders at once (PostgreSQL), each with whether they have the source account
+# asked for with it; a NULL source asks for none (true, as in _HOLDER).
+_HOLDERS_WITH_ACCOUNTS = ReadStatement(
+    sa.text(
+        "SELECT wanted.n AS wanted_n, held.customer_id, wanted.source IS NULL"
+        " OR EXISTS (SELECT 1 FROM profiles p WHERE p.org_id = :org_id"
+        " AND p.customer_id = held.customer_id AND p.source = wanted.source"
+        " AND p.account_id = wanted.account_id) AS has_account"
+        " FROM unnest(CAST(:types AS text[]), CAST(:vals AS text[]), CAST(:sources AS text[]),"
+        " CAST(:accounts AS text[])) WITH ORDINALITY AS wanted(type, value, source, account_id, n)"
+        " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
+        " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
+    )
 )
 _HOLDER = ReadStatement(sa.select(identifiers.c.customer_id, sa.true()).where(*_HOLDER_WHERE))
 _HOLDER_WITH_ACCOUNT = ReadStatement(
@@ -237,18 +257,25 @@ class CustomerRepository:
         self, kind: IdentifierType, value: str
     ) -> tuple[CustomerRecord, list[Enrolment]] | None:
         """The holder of an identifier with their enrolments: one round trip on PostgreSQL."""
+        return (await self.find_enrolled_each([(kind.value, value)]))[0]
+
+    async def find_enrolled_each(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> list[tuple[CustomerRecord, list[Enrolment]] | None]:
+        """For each (type, value), its holder with their enrolments; one statement on PostgreSQL."""
         if self._conn.dialect.name != "postgresql":
-            record = await self.find_by_identifier(kind, value)
-            return None if record is None else (record, (await self.enrolments([record.id]))[record.id])
-        rows = await _FIND_OWNER_ENROLLED.fetch(
-            self._conn, _by_key_params(self._org_id, [(kind.value, value)])
-        )
-        if not rows:
-            return None
-        enrolled = [
-            _enrolment(dict(zip(_ENROLMENT_FIELDS, e, strict=True))) for e in rows[0]["enrolled"] or ()
-        ]
-        return _record(rows[0]), enrolled
+            found: list[tuple[CustomerRecord, list[Enrolment]] | None] = []
+            for kind, value in pairs:
+                record = await self.find_by_identifier(IdentifierType(kind), value)
+                enrolled = None if record is None else (await self.enrolments([record.id]))[record.id]
+                found.append(None if record is None or enrolled is None else (record, enrolled))
+            return found
+        rows = await _FIND_OWNER_ENROLLED.fetch(self._conn, _by_key_params(self._org_id, pairs))
+        answers: list[tuple[CustomerRecord, list[Enrolment]] | None] = [None] * len(pairs)
+        for row in rows:
+            held = [_enrolment(dict(zip(_ENROLMENT_FIELDS, e, strict=True))) for e in row["enrolled"] or ()]
+            answers[row["wanted_n"] - 1] = (_record(row), held)
+        return answers
 
     async def find_by_identifier(self, kind: IdentifierType, value: str) -> CustomerRecord | None:
         owners = await self.find_owners({kind: value})
@@ -303,6 +330,23 @@ class CustomerRepository:
             )
             rows = await self._conn.execute(query)
         return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    async def holders_of(self, asked: Sequence[HolderQuestion]) -> list[tuple[int, bool] | None]:
+        """For each (claim, account): who holds the identifier and, when `account` is given,
+        whether they have that account. One statement on PostgreSQL."""
+        if self._conn.dialect.name != "postgresql":
+            return [await self.holder_of(claim, account) for claim, account in asked]
+        params = {
+            "org_id": self._org_id,
+            "types": [claim[0] for claim, _ in asked],
+            "vals": [claim[1] for claim, _ in asked],
+            "sources": [account[0] if account else None for _, account in asked],
+            "accounts": [account[1] if account else None for _, account in asked],
+        }
+        answers: list[tuple[int, bool] | None] = [None] * len(asked)
+        for row in await _HOLDERS_WITH_ACCOUNTS.fetch(self._conn, params):
+            answers[row["wanted_n"] - 1] = (int(row["customer_id"]), bool(row["has_account"]))
+        return answers
 
     async def holder_of(
         self, claim: tuple[str, str], account: tuple[str, str] | None

@@ -14,6 +14,7 @@ from memberbase.domain.org_config import IdentifierType, OrgConfig
 from memberbase.domain.text import has_control
 from memberbase.storage.customers import CustomerRepository
 from memberbase.storage.database import reading
+from memberbase.storage.lookups import customer_lookups
 from memberbase.storage.rewards import RewardReader
 from memberbase.usecases.results import CustomerView, ItemResult
 
@@ -45,27 +46,34 @@ def _canonical(lookup: Lookup, org: OrgConfig) -> str | None:
 async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Lookup]) -> list[ItemResult]:
     found: list[CustomerRecord | None] = []
     enrolments: dict[int, list[Enrolment]] = {}
-    async with reading(engine) as conn:
-        customers = CustomerRepository(conn, org.id)
-        for lookup in lookups:
-            value = _canonical(lookup, org)
-            if value is None:
-                found.append(None)
-            elif lookup.kind is None:
-                is_id = value.isascii() and value.isdigit() and len(value) <= 18
-                found.append(await customers.get_or_none(int(value)) if is_id else None)
-            else:
-                enrolled = await customers.find_enrolled(lookup.kind, value)
-                found.append(None if enrolled is None else enrolled[0])
-                if enrolled is not None:
-                    enrolments[enrolled[0].id] = enrolled[1]
-        ids = [r.id for r in found if r is not None]
-        enrolments |= await customers.enrolments([i for i in ids if i not in enrolments])
-        # Codes and coupons exist only where the org runs referrals or coupon series; an org
-        # without them skips two queries on every lookup.
-        rewards = RewardReader(conn, org.id)
-        codes = await rewards.referral_codes(ids) if org.referral_campaigns else {}
-        held = await rewards.coupons(ids) if org.coupon_series else {i: [] for i in ids}
+    by_id: dict[int, int] = {}  # position in `found` -> customer id asked for
+    for lookup in lookups:
+        value = _canonical(lookup, org)
+        if value is None or lookup.kind is None:
+            is_id = value is not None and value.isascii() and value.isdigit() and len(value) <= 18
+            if value is not None and is_id:
+                by_id[len(found)] = int(value)
+            found.append(None)
+            continue
+        # Identifier lookups of concurrent requests share a statement (storage.lookups).
+        enrolled = await customer_lookups(engine).find_enrolled(org.id, lookup.kind, value)
+        found.append(None if enrolled is None else enrolled[0])
+        if enrolled is not None:
+            enrolments[enrolled[0].id] = enrolled[1]
+    # Codes and coupons exist only where the org runs referrals or coupon series; an org
+    # without them, asked by identifier, needs no connection of its own here.
+    if by_id or org.referral_campaigns or org.coupon_series:
+        async with reading(engine) as conn:
+            customers = CustomerRepository(conn, org.id)
+            for position, customer_id in by_id.items():
+                found[position] = await customers.get_or_none(customer_id)
+            ids = [r.id for r in found if r is not None]
+            enrolments |= await customers.enrolments([i for i in ids if i not in enrolments])
+            rewards = RewardReader(conn, org.id)
+            codes = await rewards.referral_codes(ids) if org.referral_campaigns else {}
+            held = await rewards.coupons(ids) if org.coupon_series else {i: [] for i in ids}
+    else:
+        codes, held = {}, {r.id: [] for r in found if r is not None}
     results = []
     for lookup, record in zip(lookups, found, strict=True):
         echo: dict[str, object] = {lookup.field: lookup.value}

@@ -17,6 +17,7 @@ from memberbase.domain.v2_request import CARD_CLAIM, CARD_TYPES, CLAIM_TYPES
 from memberbase.storage.cards import Card, CardRepository
 from memberbase.storage.customers import CustomerRepository
 from memberbase.storage.database import reading
+from memberbase.storage.lookups import customer_lookups
 from memberbase.storage.rewards import HeldCoupon, HeldCurrency, RewardReader
 
 ALL_SOURCES = "ALL"
@@ -74,8 +75,7 @@ async def lookup(engine: AsyncEngine, org: OrgConfig, query: LookupQuery) -> int
         return claim
     source = (query.source or "").strip().upper()
     account = None if source == ALL_SOURCES else (source, account_of(source, query.account_id))
-    async with reading(engine) as conn:
-        found = await CustomerRepository(conn, org.id).holder_of(claim, account)
+    found = await customer_lookups(engine).holder_of(org.id, claim, account)
     if found is None:
         return Failure(V2Codes.CUSTOMER_NOT_FOUND)
     holder, has_account = found

@@ -1,0 +1,87 @@
+"""Reads asked for at the same moment by different requests, answered by one statement.
+
+A lookup by identifier is one short statement, and what it costs is mostly around the
+statement: a pool checkout, the driver's bind and execute, a round trip that puts the
+process to sleep and wakes it. Under load a server process has several lookups waiting
+at once; asking for all of them together pays those costs once per batch instead of
+once per request (the DataLoader pattern). Nothing waits for company: the first request
+after a quiet spell runs at once, and requests that arrive while `in_flight` statements
+are running go together in the next. Each batch is one org's, on its own `reading`
+connection (autocommit: every statement sees what was committed before it started, as
+each request's own statement would have).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from memberbase.storage.database import reading
+
+Key = TypeVar("Key")
+Answer = TypeVar("Answer")
+# Reads the answers of one org's keys, in the order of the keys.
+BatchRead = Callable[[AsyncConnection, int, Sequence[Key]], Awaitable[Sequence[Answer]]]
+
+
+class Coalescer(Generic[Key, Answer]):
+    def __init__(
+        self, engine: AsyncEngine, read: BatchRead[Key, Answer], *, in_flight: int = 2, max_batch: int = 100
+    ) -> None:
+        self._engine = engine
+        self._read = read
+        self._in_flight = in_flight
+        self._max_batch = max_batch
+        self._waiting: dict[int, list[tuple[Key, asyncio.Future[Answer]]]] = {}
+        self._running = 0
+        self._start_scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()  # held, or the loop may drop them mid-run
+
+    async def get(self, org_id: int, key: Key) -> Answer:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Answer] = loop.create_future()
+        self._waiting.setdefault(org_id, []).append((key, answer))
+        if not self._start_scheduled and self._running < self._in_flight:
+            # Soon rather than now: requests read from the sockets in the same turn of
+            # the event loop join this batch.
+            self._start_scheduled = True
+            loop.call_soon(self._start)
+        return await answer
+
+    def _start(self) -> None:
+        self._start_scheduled = False
+        while self._waiting and self._running < self._in_flight:
+            org_id = next(iter(self._waiting))
+            waiting = self._waiting.pop(org_id)
+            batch, rest = waiting[: self._max_batch], waiting[self._max_batch :]
+            if rest:
+                self._waiting[org_id] = rest
+            self._running += 1
+            task = asyncio.get_running_loop().create_task(self._run(org_id, batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, org_id: int, batch: list[tuple[Key, asyncio.Future[Answer]]]) -> None:
+        live = [(key, answer) for key, answer in batch if not answer.done()]  # skip callers gone
+        try:
+            if live:
+                async with reading(self._engine) as conn:
+                    answers = await self._read(conn, org_id, [key for key, _ in live])
+                for (_, waiter), found in zip(live, answers, strict=True):
+                    if not waiter.done():
+                        waiter.set_result(found)
+        except asyncio.CancelledError:
+            for _, waiter in live:
+                waiter.cancel()
+            raise
+        except Exception as exc:  # each caller gets the failure its own statement would have raised
+            for _, waiter in live:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+        finally:
+            self._running -= 1
+            if self._waiting and not self._start_scheduled:
+                self._start()
