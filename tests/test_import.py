@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from memberbase.cli.main import app
 from memberbase.importing.rows import FileProblem
 from memberbase.storage.database import create_engine
+from memberbase.usecases import register_customers
 from memberbase.usecases.import_customers import ImportRefused, ImportRequest, ImportStatus, import_customers
 from tests.rewards_support import COUPON_SERIES, loyalty_api, query
 from tests.support import OrgSpec
@@ -194,11 +195,35 @@ async def test_the_postgresql_fast_path_writes_what_one_by_one_writes(
     assert snapshots[0]["enrolments"][0][2] == 2  # the tier upgrade happened on both paths
 
 
+# Points, a currency and a tier upgrade: planned in the helper. A coupon: its id comes from
+# the database, so those batches are planned in this process as without a helper.
+HELPER_REWARDS = {
+    "planned-in-helper": [
+        {"id": "W", "points": 600},
+        {"id": "AC", "alternate_currency": {"identifier": "x", "name": "X", "value": 5}},
+    ],
+    "with-coupons": WELCOME,
+}
+
+
+@pytest.mark.parametrize("rewards", list(HELPER_REWARDS), ids=list(HELPER_REWARDS))
 async def test_a_helper_process_checks_rows_as_the_import_itself_does(
-    client: httpx.AsyncClient, database_url: str, tmp_path: Path
+    client: httpx.AsyncClient,
+    database_url: str,
+    tmp_path: Path,
+    rewards: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Batches of 7 checked a batch ahead in a spawned process, against the same file checked
-    # in line: the same customers, rewards, events, counts and rejects report, line by line.
+    # Batches of 7 checked (and planned) a batch ahead in a spawned process, against the same
+    # file checked in line: the same customers, rewards, events, counts and rejects report.
+    written_from_plans: list[int] = []
+    real_write = register_customers.write_fresh
+
+    async def counted(uow: Any, plan: Any, positions: set[int]) -> Any:
+        written_from_plans.append(len(positions))
+        return await real_write(uow, plan, positions)
+
+    monkeypatch.setattr(register_customers, "write_fresh", counted)
     lines = [HEADER] + [
         [f"9198113{n:05d}", f"h{n}@example.com", f"H{n}", "Help", "Pune", ""] for n in range(25)
     ]
@@ -207,14 +232,19 @@ async def test_a_helper_process_checks_rows_as_the_import_itself_does(
     lines.append(["919811399999", "not-an-email", "Z", "Z", "", ""])  # an invalid email: rejected
     lines.append(["919811399998", "", "W", "W", "", "unknown-gender"])  # a warning, still registered
     snapshots, reports = [], []
+    variant = list(HELPER_REWARDS).index(rewards)
     for helper in (True, False):
-        spec = OrgSpec(org_id=9910 + int(helper), till=f"help{int(helper)}")
-        await loyalty_api(client, database_url, spec, *WELCOME, coupon_series=COUPON_SERIES)
+        spec = OrgSpec(org_id=9910 + 2 * variant + int(helper), till=f"help{variant}{int(helper)}")
+        await loyalty_api(client, database_url, spec, *HELPER_REWARDS[rewards], coupon_series=COUPON_SERIES)
         path = write_csv(tmp_path / f"helper{int(helper)}.csv", lines)
         tally, snap = await import_and_snapshot(database_url, spec, path, helper_process=helper)
         assert tally == (26, 1, 2)
         snapshots.append(snap)
         reports.append(rejects_of(path))
+    postgres = database_url.startswith("postgresql")
+    # Planned ahead only on PostgreSQL (the fast path's store), only where no coupon is issued;
+    # 26 new customers, each written from a plan; the repeat and the rejects were not.
+    assert sum(written_from_plans) == (26 if postgres and rewards == "planned-in-helper" else 0)
     assert snapshots[0] == snapshots[1]
     assert reports[0] == reports[1]
     assert len(reports[0]) == 3  # the header and the two rejected rows

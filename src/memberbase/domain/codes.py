@@ -28,9 +28,22 @@ class Code:
     def format(self, *args: object) -> str:
         return self.message.format(*args) if args else self.message
 
+    def __reduce__(self) -> tuple[object, tuple[int, str, Kind]]:
+        # Unpickled (results from an import's helper process) as the table's own constant,
+        # so `result.success is Codes.CUSTOMER_REGISTERED` holds on either side.
+        return _constant, (self.code, self.message, self.kind)
+
+
+_TABLE: dict[tuple[int, str, Kind], Code] = {}
+
+
+def _constant(code: int, message: str, kind: Kind) -> Code:
+    return _TABLE.get((code, message, kind)) or Code(code, message, kind)
+
 
 def _c(code: int, message: str, kind: Kind) -> Code:
-    return Code(code, message, kind)
+    made = _TABLE[(code, message, kind)] = Code(code, message, kind)
+    return made
 
 
 S, E, W, R = Kind.SUCCESS, Kind.ERROR, Kind.WARNING, Kind.REQUEST

@@ -28,9 +28,10 @@ def _scalar(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-async def copy_rows(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+def copy_records(table: sa.Table, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """(columns, records) to COPY for `rows` (dicts with the same keys): pure, no I/O."""
     if not rows:
-        return
+        return [], []
     columns = list(rows[0])
     # Converters chosen once per column, not per value: JSON columns go as text, and a column
     # whose first value is an Enum carries enums (rows of one table are built alike).
@@ -40,12 +41,25 @@ async def copy_rows(conn: AsyncConnection, table: sa.Table, rows: list[dict[str,
         if isinstance(table.c[name].type, sa.JSON) or isinstance(rows[0][name], Enum)
     }
     pick = operator.itemgetter(*columns)
-    records: list[Any] = []
+    records: list[list[Any]] = []
     for row in rows:
         values = list(pick(row)) if len(columns) > 1 else [row[columns[0]]]
         for i, f in convert.items():
             values[i] = f(values[i])
         records.append(values)
+    return columns, records
+
+
+async def copy_rows(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    await copy_prepared(conn, table, *copy_records(table, rows))
+
+
+async def copy_prepared(
+    conn: AsyncConnection, table: sa.Table, columns: list[str], records: list[list[Any]]
+) -> None:
+    """COPY records built by `copy_records` (perhaps in another process)."""
+    if not records:
+        return
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     try:

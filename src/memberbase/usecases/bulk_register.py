@@ -31,7 +31,7 @@ from memberbase.domain.rewards import (
     referral_code,
 )
 from memberbase.storage.audit import audit_row
-from memberbase.storage.bulk import copy_rows, held_claims, take_sequence
+from memberbase.storage.bulk import copy_prepared, copy_records, held_claims, take_sequence
 from memberbase.storage.customers import plain_values, profile_row
 from memberbase.storage.rewards import coupon_row, ledger_row
 from memberbase.storage.tables import (
@@ -60,10 +60,47 @@ from memberbase.usecases.unit_of_work import UnitOfWork
 
 @dataclass
 class _Rows:
-    by_table: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Rows to COPY by table, each tagged with the batch position it belongs to."""
+
+    by_table: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    position: int = 0
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        self.by_table.setdefault(table, []).append(row)
+        self.by_table.setdefault(table, []).append((self.position, row))
+
+
+@dataclass
+class _Copy:
+    """One table's COPY records, each with the batch position it belongs to."""
+
+    columns: list[str]
+    positions: list[int]
+    records: list[list[Any]]
+
+
+@dataclass
+class FreshPlan:
+    """What creating each new customer of a batch writes, worked out without I/O, down to
+    the COPY records.
+
+    Built for rows assumed new; the writer keeps the positions that turn out to be new
+    when it writes (`write_fresh`). Plain data: an import's helper process builds it.
+    """
+
+    results: dict[int, ItemResult]
+    copies: dict[str, _Copy]
+    events: list[tuple[int, ev.Event]]
+    created: dict[int, int]  # position -> customer id
+
+
+@dataclass
+class _Planned:
+    position: int
+    valid: ValidDraft
+    decision: Create
+    record: CustomerRecord
+    enrolled: list[Enrolment]
+    awards: list[Any]
 
 
 _TABLES = {
@@ -103,37 +140,86 @@ async def register_fresh(
     uow: UnitOfWork, org: OrgConfig, context: RequestContext, drafts: dict[int, ValidDraft]
 ) -> dict[int, ItemResult]:
     """Create a customer per draft (all known to be new); results by position."""
+    creates = sum(isinstance(decide(v, {}, org), Create) for v in drafts.values())
+    ids = await take_sequence(uow.conn, "customer_id_seq", creates)
+    results, planned, rows = _plan_customers(org, context, drafts, ids)
+    coupons = sum(isinstance(a, CouponAward) for p in planned for a in p.awards)
+    coupon_ids = await take_sequence(uow.conn, "coupon_id_seq", coupons)
+    plan = _plan_awards(org, context, results, planned, rows, coupon_ids)
+    return await write_fresh(uow, plan, set(drafts))
+
+
+def plan_fresh(
+    org: OrgConfig, context: RequestContext, drafts: dict[int, ValidDraft], ids: list[int]
+) -> FreshPlan | None:
+    """The plan of `register_fresh` with customer ids given (one per draft at least), no I/O;
+    None when a registration would issue coupons (their ids come from the database)."""
+    results, planned, rows = _plan_customers(org, context, drafts, ids)
+    if any(isinstance(a, CouponAward) for p in planned for a in p.awards):
+        return None
+    return _plan_awards(org, context, results, planned, rows, [])
+
+
+async def write_fresh(uow: UnitOfWork, plan: FreshPlan, positions: set[int]) -> dict[int, ItemResult]:
+    """Write the planned customers at `positions`; their results by position."""
+    uow.created.update(i for position, i in plan.created.items() if position in positions)
+    for position, event in plan.events:
+        if position in positions:
+            uow.emit(event)
+    for name, copy in plan.copies.items():
+        kept = [r for p, r in zip(copy.positions, copy.records, strict=True) if p in positions]
+        await copy_prepared(uow.conn, _TABLES[name], copy.columns, kept)
+    return {p: r for p, r in plan.results.items() if p in positions}
+
+
+def _plan_customers(
+    org: OrgConfig, context: RequestContext, drafts: dict[int, ValidDraft], ids: list[int]
+) -> tuple[dict[int, ItemResult], list[_Planned], _Rows]:
     results: dict[int, ItemResult] = {}
-    creates: dict[int, tuple[ValidDraft, Create]] = {}
+    planned: list[_Planned] = []
+    rows = _Rows()
+    fresh_ids = iter(ids)
     for position, valid in drafts.items():
         decision = decide(valid, {}, org)
         if isinstance(decision, Failure):
             results[position] = ItemResult(failure=decision)
-        else:
-            assert isinstance(decision, Create)
-            creates[position] = (valid, decision)
-    ids = await take_sequence(uow.conn, "customer_id_seq", len(creates))
-    uow.created.update(ids)
-    rows = _Rows()
-    planned: list[tuple[int, CustomerRecord, list[Enrolment], list[Any]]] = []
-    coupon_awards = 0
-    for (position, (valid, decision)), customer_id in zip(creates.items(), ids, strict=True):
+            continue
+        assert isinstance(decision, Create)
+        rows.position = position
+        customer_id = next(fresh_ids)
         record, enrolled, awards = _plan_customer(rows, org, context, valid, decision, customer_id)
-        coupon_awards += sum(isinstance(a, CouponAward) for a in awards)
-        planned.append((position, record, enrolled, awards))
-        results[position] = ItemResult(
-            success=Codes.CUSTOMER_REGISTERED,
-            customer=CustomerView(record, enrolled),
-            warnings=[*valid.warnings, *decision.warnings],
+        planned.append(_Planned(position, valid, decision, record, enrolled, awards))
+    return results, planned, rows
+
+
+def _plan_awards(
+    org: OrgConfig,
+    context: RequestContext,
+    results: dict[int, ItemResult],
+    planned: list[_Planned],
+    rows: _Rows,
+    coupon_ids: list[int],
+) -> FreshPlan:
+    events: list[tuple[int, ev.Event]] = []
+    next_coupon = iter(coupon_ids)
+    for p in planned:
+        rows.position = p.position
+        emitted: list[ev.Event] = []
+        effects, final = _apply_awards(
+            rows, org, context, emitted, p.record, p.enrolled, p.awards, next_coupon
         )
-    coupon_ids = iter(await take_sequence(uow.conn, "coupon_id_seq", coupon_awards))
-    for position, record, enrolled, awards in planned:
-        effects, final = _apply_awards(rows, org, context, uow, record, enrolled, awards, coupon_ids)
-        results[position].effects = effects
-        results[position].customer = CustomerView(record, final)
-    for name, table_rows in rows.by_table.items():
-        await copy_rows(uow.conn, _TABLES[name], table_rows)
-    return results
+        events.extend((p.position, e) for e in emitted)
+        results[p.position] = ItemResult(
+            success=Codes.CUSTOMER_REGISTERED,
+            customer=CustomerView(p.record, final),
+            warnings=[*p.valid.warnings, *p.decision.warnings],
+            effects=effects,
+        )
+    copies = {}
+    for name, tagged in rows.by_table.items():
+        columns, records = copy_records(_TABLES[name], [row for _, row in tagged])
+        copies[name] = _Copy(columns, [position for position, _ in tagged], records)
+    return FreshPlan(results, copies, events, {p.position: p.record.id for p in planned})
 
 
 def _plan_customer(
@@ -182,7 +268,7 @@ def _apply_awards(
     rows: _Rows,
     org: OrgConfig,
     context: RequestContext,
-    uow: UnitOfWork,
+    emitted: list[ev.Event],
     record: CustomerRecord,
     enrolled: list[Enrolment],
     awards: list[Any],
@@ -193,7 +279,7 @@ def _apply_awards(
 
     def emit(type_: str, data: dict[str, Any]) -> None:
         if not skip:
-            uow.emit(ev.new_event(type_, org.id, record.id, context.now, context.request_id, data))
+            emitted.append(ev.new_event(type_, org.id, record.id, context.now, context.request_id, data))
 
     emit(ev.CUSTOMER_REGISTERED, ev.registered_data(record, enrolled))
     balance = {e.program_id: e for e in enrolled}

@@ -34,7 +34,7 @@ from memberbase.domain.validation import validate_draft
 from memberbase.storage.audit import AuditRepository
 from memberbase.storage.customers import CustomerRepository
 from memberbase.usecases.auditing import RequestContext, audit_entry
-from memberbase.usecases.bulk_register import fresh_rows, register_fresh
+from memberbase.usecases.bulk_register import FreshPlan, fresh_rows, register_fresh, write_fresh
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.rewards import Earned, Registration, Rewarder
@@ -95,12 +95,15 @@ async def register_checked(
     echoes: list[dict[str, object]],
     *,
     bulk: bool = False,
+    planned: FreshPlan | None = None,
 ) -> list[ItemResult]:
     """A validated batch (`context.till_code`, `context.now`) inside the caller's unit of work;
     the importer commits its checkpoint with it.
 
     `bulk` writes rows that can only be new customers set-wise on PostgreSQL (imports
     and API batches); the rest go one by one, in order, each in its own savepoint.
+    `planned`: those rows' writes worked out beforehand (`plan_fresh`, by an import's
+    helper process, for every row that might be new); the new ones are written from it.
     """
     results: list[ItemResult] = []
     customers = CustomerRepository(uow.conn, org.id)
@@ -116,7 +119,10 @@ async def register_checked(
         new = {i: c for i, c in enumerate(checked) if i in fresh and isinstance(c, ValidDraft)}
         try:
             async with uow.savepoint():
-                fast = await register_fresh(uow, org, context, new) if new else {}
+                if planned is not None:
+                    fast = await write_fresh(uow, planned, {i for i in new if i in planned.results})
+                else:
+                    fast = await register_fresh(uow, org, context, new) if new else {}
         except sa_exc.IntegrityError:
             fast = {}  # someone outside the locks got there first (a random code collided): row by row
     for position, (valid, echo) in enumerate(zip(checked, echoes, strict=True)):
