@@ -84,6 +84,18 @@ def normalise_mobile(raw: str, org: OrgConfig) -> MobileResult:
     return MobileResult(None, MobileProblem.INVALID)
 
 
+def as_stored_mobile(raw: str) -> str | None:
+    """`raw` when it is written the way mobiles are stored (digits only), else None.
+
+    A lookup tries such a value as it is before normalising it: a stored mobile is the
+    canonical form of a valid number, which normalises to itself, so a customer holding
+    exactly these digits is the one the normalised value finds too, and normalising
+    (about 40 µs, a tenth of a lookup) is only needed when nobody does.
+    """
+    text = raw.strip()
+    return text if text.isascii() and text.isdigit() and len(text) <= MOBILE_MAX_DIGITS else None
+
+
 # Plain addresses (ASCII, ordinary local part, letters-only top-level domain, no IDNA or
 # reserved names) are ones email-validator accepts; they skip its ~100 µs of checks,
 # which imports of millions of customers would otherwise pay per row.

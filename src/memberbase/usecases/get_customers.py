@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import Codes
 from memberbase.domain.customer import CustomerRecord, Failure
-from memberbase.domain.identifiers import normalise_email, normalise_mobile
+from memberbase.domain.identifiers import as_stored_mobile, normalise_email, normalise_mobile
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType, OrgConfig
 from memberbase.domain.text import has_control
 from memberbase.storage.customers import CustomerRepository
 from memberbase.storage.database import reading
-from memberbase.storage.lookups import customer_lookups
+from memberbase.storage.lookups import Enrolled, customer_lookups
 from memberbase.storage.rewards import RewardReader
 from memberbase.usecases.results import CustomerView, ItemResult
 
@@ -37,10 +37,23 @@ def _canonical(lookup: Lookup, org: OrgConfig) -> str | None:
     if has_control(lookup.value):
         return None  # no stored identifier has one
     if lookup.kind is IdentifierType.MOBILE:
-        return normalise_mobile(lookup.value, org).canonical
+        return as_stored_mobile(lookup.value) or normalise_mobile(lookup.value, org).canonical
     if lookup.kind is IdentifierType.EMAIL:
         return normalise_email(lookup.value, LOOKUP_EMAIL_MAX)
     return lookup.value.strip() or None
+
+
+async def _find_enrolled(
+    engine: AsyncEngine, org: OrgConfig, kind: IdentifierType, asked: str, value: str
+) -> Enrolled | None:
+    # Identifier lookups of concurrent requests share a statement (storage.lookups).
+    enrolled = await customer_lookups(engine).find_enrolled(org.id, kind, value)
+    if enrolled is None and kind is IdentifierType.MOBILE and value == as_stored_mobile(asked):
+        # Asked as stored and nobody holds it: normalised (a national number), it may.
+        canonical = normalise_mobile(value, org).canonical
+        if canonical is not None and canonical != value:
+            enrolled = await customer_lookups(engine).find_enrolled(org.id, kind, canonical)
+    return enrolled
 
 
 async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Lookup]) -> list[ItemResult]:
@@ -55,8 +68,7 @@ async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Looku
                 by_id[len(found)] = int(value)
             found.append(None)
             continue
-        # Identifier lookups of concurrent requests share a statement (storage.lookups).
-        enrolled = await customer_lookups(engine).find_enrolled(org.id, lookup.kind, value)
+        enrolled = await _find_enrolled(engine, org, lookup.kind, lookup.value, value)
         found.append(None if enrolled is None else enrolled[0])
         if enrolled is not None:
             enrolments[enrolled[0].id] = enrolled[1]

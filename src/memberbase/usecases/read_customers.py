@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import CustomerRecord, Failure, Profile
-from memberbase.domain.identifiers import normalise_email, normalise_mobile
+from memberbase.domain.identifiers import as_stored_mobile, normalise_email, normalise_mobile
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.sources import SOURCES, account_of
@@ -60,7 +60,7 @@ def _claim(query: LookupQuery, org: OrgConfig) -> tuple[str, str] | Failure:
     claim = CLAIM_TYPES[name]
     canonical: str | None = value
     if claim == "mobile":
-        canonical = normalise_mobile(value, org).canonical
+        canonical = as_stored_mobile(value) or normalise_mobile(value, org).canonical
     elif claim == "email":
         canonical = normalise_email(value, 255)
     if canonical is None:
@@ -76,6 +76,12 @@ async def lookup(engine: AsyncEngine, org: OrgConfig, query: LookupQuery) -> int
     source = (query.source or "").strip().upper()
     account = None if source == ALL_SOURCES else (source, account_of(source, query.account_id))
     found = await customer_lookups(engine).holder_of(org.id, claim, account)
+    if found is None and claim[0] == "mobile" and claim[1] == as_stored_mobile(query.identifier_value or ""):
+        # Asked as stored and nobody holds it: perhaps a national number, written without
+        # its country code. Normalised, it may name someone.
+        canonical = normalise_mobile(claim[1], org).canonical
+        if canonical is not None and canonical != claim[1]:
+            found = await customer_lookups(engine).holder_of(org.id, ("mobile", canonical), account)
     if found is None:
         return Failure(V2Codes.CUSTOMER_NOT_FOUND)
     holder, has_account = found
