@@ -177,6 +177,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Self-hosted loyalty customer registry (v1.1 and v2 customer APIs)",
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry bridge asks on every request whether a provider has been
+        # configured; memberbase has its own metrics and request ids (/metrics, the access log).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     metrics = Metrics()
     app.state.metrics = metrics

@@ -72,3 +72,14 @@ def test_the_json_formatter_keeps_extra_fields() -> None:
     record.org = 7
     entry: dict[str, Any] = json.loads(JsonFormatter().format(record))
     assert (entry["message"], entry["org"], entry["level"]) == ("hello you", 7, "INFO")
+
+
+def test_fastapis_opentelemetry_bridge_is_off() -> None:
+    # memberbase has its own metrics and request ids; FastAPI's bridge would otherwise ask on
+    # every request whether an OpenTelemetry provider has been configured.
+    app = create_app(Settings(database_url="sqlite:///unused.db"))
+    assert {k: app._telemetry[k] for k in ("tracing", "metrics", "logs")} == {  # type: ignore[attr-defined]
+        "tracing": False,
+        "metrics": False,
+        "logs": False,
+    }
