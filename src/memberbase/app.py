@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from memberbase import __version__
 from memberbase.auth.basic import BasicAuthenticator, OrgConfigCache
@@ -136,6 +137,21 @@ def _start_listener(
     return stop, asyncio.create_task(listener.run(stop), name="change-notices")
 
 
+class _MemberbaseAPI(FastAPI):
+    """FastAPI with request ids and the short way into the hot reads around its whole stack.
+
+    Request ids and metrics wrap every answer, FastAPI's own error and body-limit layers
+    included (a 500 carries its request id too); the short way skips those layers, since
+    whatever its endpoints cannot answer goes the usual way, through all of them.
+    """
+
+    outermost: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self.outermost is None else self.outermost(stack)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -172,7 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             limiter.close()
             await engine.dispose()
 
-    app = FastAPI(
+    app = _MemberbaseAPI(
         title="memberbase",
         version=__version__,
         summary="Self-hosted loyalty customer registry (v1.1 and v2 customer APIs)",
@@ -188,12 +204,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v2_routes.router)
     app.include_router(audit_routes.router)
     app.include_router(oauth_routes.router)
-    # The last added runs first: request ids and metrics wrap the short way in too.
     routes = [*v1_1_routes.router.routes, *v2_routes.router.routes]
     hot = [r for r in routes if getattr(r, "path", None) in FAST_READ_PATHS]
     assert len(hot) == len(FAST_READ_PATHS), "a fast read lost its route"
-    app.add_middleware(FastReads, routes=hot)
-    app.add_middleware(RequestIdMiddleware, metrics=metrics, log_access=settings.access_log)
+    app.outermost = lambda stack: RequestIdMiddleware(
+        FastReads(stack, routes=hot), metrics=metrics, log_access=settings.access_log
+    )
 
     @app.get("/health", tags=["ops"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

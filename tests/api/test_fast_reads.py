@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from memberbase.http.fast_reads import FastReads
+from memberbase.http.v2 import routes as v2_routes
 from tests.support import PASSWORD, Api, OrgSpec, basic, load_org
 
 pytestmark = pytest.mark.anyio
@@ -93,3 +94,31 @@ async def test_limits_are_counted_once_and_refusals_take_the_usual_way(
     for _ in range(2):
         assert (await client.get(lookup, headers=basic(f"{org_spec.till}.no"))).status_code == 403
     assert not any(taken)
+
+
+async def test_a_failure_on_the_short_way_is_answered_the_usual_way(
+    api: Api, app_client: tuple[Any, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The short way sits outside FastAPI's error handling: whatever fails on it (here the
+    # first read, as if the database had gone away) is answered by the usual way, with the
+    # request id middleware around both.
+    await api.add_one({"mobile": "919876512302"})
+    path = "/v2/customers/lookup?source=INSTORE&identifierName=mobile&identifierValue=919876512302"
+    assert (await api.client.get(path, headers=api.auth)).status_code == 200  # a kept login now
+    real = v2_routes.lookup
+    failures = []
+
+    async def fails_once(*args: Any) -> Any:
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("connection lost")
+        return await real(*args)
+
+    if not app_client[0].state.services.logins.live:
+        return  # SQLite keeps no logins: there is no short way to fail on
+    monkeypatch.setattr(v2_routes, "lookup", fails_once)
+    taken = _short_ways(monkeypatch)
+    answer = await api.client.get(path, headers=api.auth)
+    assert answer.status_code == 200
+    assert answer.headers["X-Cap-Requestid"]
+    assert (failures, taken) == ([1], [False])

@@ -4,9 +4,10 @@
 (HTTP Basic, a login this process already verified and keeps, an access group that may
 read customers, within the API's per-minute limit), are answered here by the very endpoint
 functions the routes run: the same answer, without the router's matching, the dependency
-solver and the exception middleware around them (a quarter of a lookup's CPU). Any other
-call, and any call its endpoint refuses (an ApiError), takes the usual way, which answers
-it exactly as before; the endpoints only read, so running one twice is harmless.
+solver and FastAPI's error and body-limit layers around them (it sits outside them, inside
+only the request-id middleware). Any other call, and any call its endpoint refuses (an
+ApiError) or fails, takes the usual way, which answers it exactly as before; the endpoints
+only read, so running one twice is harmless.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from memberbase.auth.basic import parse_basic
 from memberbase.auth.principal import Principal
 from memberbase.domain.access import Level, Resource
 from memberbase.http.deps import COUNTED, TOKEN_HEADERS, Services
-from memberbase.http.errors import ApiError
 
 FAST_READ_PATHS = ("/v1.1/customer/get", "/v2/customers/lookup")
 Endpoint = Callable[[Request, Principal, Services], Awaitable[Response]]
@@ -76,5 +76,7 @@ class FastReads:
         scope["route"] = route  # as routing would: the metrics and access log name the route
         try:
             return await endpoint(Request(scope, receive), principal, svc)
-        except ApiError:
+        except Exception:
+            # Refused (an ApiError), or failed (the database away): the usual way answers it,
+            # through FastAPI's error handling, which this short way sits outside of.
             return None
