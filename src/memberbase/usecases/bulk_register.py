@@ -140,9 +140,9 @@ async def register_fresh(
     uow: UnitOfWork, org: OrgConfig, context: RequestContext, drafts: dict[int, ValidDraft]
 ) -> dict[int, ItemResult]:
     """Create a customer per draft (all known to be new); results by position."""
-    creates = sum(isinstance(decide(v, {}, org), Create) for v in drafts.values())
-    ids = await take_sequence(uow.conn, "customer_id_seq", creates)
-    results, planned, rows = _plan_customers(org, context, drafts, ids)
+    results, creates = _decide(org, drafts)
+    ids = await take_sequence(uow.conn, "customer_id_seq", len(creates))
+    planned, rows = _plan_customers(org, context, creates, ids)
     coupons = sum(isinstance(a, CouponAward) for p in planned for a in p.awards)
     coupon_ids = await take_sequence(uow.conn, "coupon_id_seq", coupons)
     plan = _plan_awards(org, context, results, planned, rows, coupon_ids)
@@ -154,7 +154,8 @@ def plan_fresh(
 ) -> FreshPlan | None:
     """The plan of `register_fresh` with customer ids given (one per draft at least), no I/O;
     None when a registration would issue coupons (their ids come from the database)."""
-    results, planned, rows = _plan_customers(org, context, drafts, ids)
+    results, creates = _decide(org, drafts)
+    planned, rows = _plan_customers(org, context, creates, ids)
     if any(isinstance(a, CouponAward) for p in planned for a in p.awards):
         return None
     return _plan_awards(org, context, results, planned, rows, [])
@@ -172,24 +173,33 @@ async def write_fresh(uow: UnitOfWork, plan: FreshPlan, positions: set[int]) -> 
     return {p: r for p, r in plan.results.items() if p in positions}
 
 
-def _plan_customers(
-    org: OrgConfig, context: RequestContext, drafts: dict[int, ValidDraft], ids: list[int]
-) -> tuple[dict[int, ItemResult], list[_Planned], _Rows]:
+def _decide(
+    org: OrgConfig, drafts: dict[int, ValidDraft]
+) -> tuple[dict[int, ItemResult], dict[int, tuple[ValidDraft, Create]]]:
+    """The registration rules' decision for each draft: failures as results, the creates."""
     results: dict[int, ItemResult] = {}
-    planned: list[_Planned] = []
-    rows = _Rows()
-    fresh_ids = iter(ids)
+    creates: dict[int, tuple[ValidDraft, Create]] = {}
     for position, valid in drafts.items():
         decision = decide(valid, {}, org)
         if isinstance(decision, Failure):
             results[position] = ItemResult(failure=decision)
-            continue
-        assert isinstance(decision, Create)
+        else:
+            assert isinstance(decision, Create)
+            creates[position] = (valid, decision)
+    return results, creates
+
+
+def _plan_customers(
+    org: OrgConfig, context: RequestContext, creates: dict[int, tuple[ValidDraft, Create]], ids: list[int]
+) -> tuple[list[_Planned], _Rows]:
+    assert len(ids) >= len(creates), "an id for each new customer"
+    planned: list[_Planned] = []
+    rows = _Rows()
+    for (position, (valid, decision)), customer_id in zip(creates.items(), ids, strict=False):
         rows.position = position
-        customer_id = next(fresh_ids)
         record, enrolled, awards = _plan_customer(rows, org, context, valid, decision, customer_id)
         planned.append(_Planned(position, valid, decision, record, enrolled, awards))
-    return results, planned, rows
+    return planned, rows
 
 
 def _plan_awards(
