@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from memberbase.domain import identifiers
 from memberbase.usecases import get_customers, read_customers
 from tests.support import Api, OrgSpec, load_org
 
@@ -25,7 +26,7 @@ V2 = "/v2/customers/lookup"
 def normalised(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The mobiles the lookups normalised, in both use cases."""
     seen: list[str] = []
-    for module in (get_customers, read_customers):
+    for module in (get_customers, read_customers, identifiers):
         real = module.normalise_mobile
 
         def counted(raw: str, org: Any, real: Any = real) -> Any:

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from memberbase.domain.identifiers import MobileProblem, external_id_fits, normalise_email, normalise_mobile
+from memberbase.domain.identifiers import (
+    MobileProblem,
+    as_stored_mobile,
+    external_id_fits,
+    mobile_to_retry,
+    normalise_email,
+    normalise_mobile,
+)
 from memberbase.domain.org_config import OrgConfig
 
 ORG = OrgConfig.model_validate({"id": 1, "name": "t", "base_country": "IN", "supported_countries": ["SG"]})
@@ -146,3 +153,14 @@ def test_the_email_shortcut_never_accepts_what_the_library_refuses(address: str)
             validate_email(address, check_deliverability=False)
         except EmailNotValidError as exc:  # pragma: no cover - the failure message
             raise AssertionError(f"{address}: {exc}") from exc
+
+
+def test_lookups_try_digits_as_written_then_the_normalised_number() -> None:
+    assert as_stored_mobile(" 919876532218 ") == "919876532218"
+    assert as_stored_mobile("+919876532218") is None  # formatted: normalised first
+    assert as_stored_mobile("98765 32218") is None
+    # After a miss on the digits as written: their normalised form, if it differs.
+    assert mobile_to_retry("9876532218", "9876532218", PREFIXING) == "919876532218"
+    assert mobile_to_retry("919876532218", "919876532218", PREFIXING) is None  # already canonical
+    assert mobile_to_retry("9876532218", "9876532218", ORG) is None  # no prefixing: invalid
+    assert mobile_to_retry("+91 98765 32218", "919876532218", PREFIXING) is None  # was normalised

@@ -96,6 +96,16 @@ def as_stored_mobile(raw: str) -> str | None:
     return text if text.isascii() and text.isdigit() and len(text) <= MOBILE_MAX_DIGITS else None
 
 
+def mobile_to_retry(asked: str, tried: str, org: OrgConfig) -> str | None:
+    """After a lookup of `tried` found nobody: the mobile to look up next, if any. Only when
+    `tried` was `asked` as written (see `as_stored_mobile`) and normalising changes it: a
+    national number, written without its country code, say."""
+    if tried != as_stored_mobile(asked):
+        return None
+    canonical = normalise_mobile(tried, org).canonical
+    return canonical if canonical is not None and canonical != tried else None
+
+
 # Plain addresses (ASCII, ordinary local part, letters-only top-level domain, no IDNA or
 # reserved names) are ones email-validator accepts; they skip its ~100 µs of checks,
 # which imports of millions of customers would otherwise pay per row.

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import Codes
 from memberbase.domain.customer import CustomerRecord, Failure
-from memberbase.domain.identifiers import as_stored_mobile, normalise_email, normalise_mobile
+from memberbase.domain.identifiers import as_stored_mobile, mobile_to_retry, normalise_email, normalise_mobile
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType, OrgConfig
 from memberbase.domain.text import has_control
@@ -48,11 +48,10 @@ async def _find_enrolled(
 ) -> Enrolled | None:
     # Identifier lookups of concurrent requests share a statement (storage.lookups).
     enrolled = await customer_lookups(engine).find_enrolled(org.id, kind, value)
-    if enrolled is None and kind is IdentifierType.MOBILE and value == as_stored_mobile(asked):
-        # Asked as stored and nobody holds it: normalised (a national number), it may.
-        canonical = normalise_mobile(value, org).canonical
-        if canonical is not None and canonical != value:
-            enrolled = await customer_lookups(engine).find_enrolled(org.id, kind, canonical)
+    if enrolled is None and kind is IdentifierType.MOBILE:
+        retry = mobile_to_retry(asked, value, org)
+        if retry is not None:
+            enrolled = await customer_lookups(engine).find_enrolled(org.id, kind, retry)
     return enrolled
 
 

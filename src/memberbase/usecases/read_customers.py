@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import CustomerRecord, Failure, Profile
-from memberbase.domain.identifiers import as_stored_mobile, normalise_email, normalise_mobile
+from memberbase.domain.identifiers import as_stored_mobile, mobile_to_retry, normalise_email, normalise_mobile
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.sources import SOURCES, account_of
@@ -76,12 +76,10 @@ async def lookup(engine: AsyncEngine, org: OrgConfig, query: LookupQuery) -> int
     source = (query.source or "").strip().upper()
     account = None if source == ALL_SOURCES else (source, account_of(source, query.account_id))
     found = await customer_lookups(engine).holder_of(org.id, claim, account)
-    if found is None and claim[0] == "mobile" and claim[1] == as_stored_mobile(query.identifier_value or ""):
-        # Asked as stored and nobody holds it: perhaps a national number, written without
-        # its country code. Normalised, it may name someone.
-        canonical = normalise_mobile(claim[1], org).canonical
-        if canonical is not None and canonical != claim[1]:
-            found = await customer_lookups(engine).holder_of(org.id, ("mobile", canonical), account)
+    if found is None and claim[0] == "mobile":
+        retry = mobile_to_retry(query.identifier_value or "", claim[1], org)
+        if retry is not None:
+            found = await customer_lookups(engine).holder_of(org.id, ("mobile", retry), account)
     if found is None:
         return Failure(V2Codes.CUSTOMER_NOT_FOUND)
     holder, has_account = found
