@@ -92,6 +92,6 @@ async def test_concurrent_enrolled_lookups_answer_each_caller(api: Api, engine_f
         async with reading(engine) as conn:
             repo = CustomerRepository(conn, org)
             for (kind, value), answer in zip(asked, answers, strict=True):
-                assert answer == await repo.find_enrolled(kind, value)
+                assert [answer] == await repo.find_enrolled_each([(kind.value, value)])
     finally:
         await engine.dispose()

@@ -253,12 +253,6 @@ class CustomerRepository:
         rows = await _OWNERS.fetch(self._conn, params)
         return {IdentifierType(row["identifier_type"]): _record(row) for row in rows}
 
-    async def find_enrolled(
-        self, kind: IdentifierType, value: str
-    ) -> tuple[CustomerRecord, list[Enrolment]] | None:
-        """The holder of an identifier with their enrolments: one round trip on PostgreSQL."""
-        return (await self.find_enrolled_each([(kind.value, value)]))[0]
-
     async def find_enrolled_each(
         self, pairs: Sequence[tuple[str, str]]
     ) -> list[tuple[CustomerRecord, list[Enrolment]] | None]:

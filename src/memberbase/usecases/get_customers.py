@@ -62,9 +62,8 @@ async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Looku
     for lookup in lookups:
         value = _canonical(lookup, org)
         if value is None or lookup.kind is None:
-            is_id = value is not None and value.isascii() and value.isdigit() and len(value) <= 18
-            if value is not None and is_id:
-                by_id[len(found)] = int(value)
+            if value is not None and value.isascii() and value.isdigit() and len(value) <= 18:
+                by_id[len(found)] = int(value)  # an id: read below, with the rest by id
             found.append(None)
             continue
         enrolled = await _find_enrolled(engine, org, lookup.kind, lookup.value, value)
