@@ -11,9 +11,13 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import psycopg
 import pytest
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.sql import ClauseElement
 
+from memberbase.storage import customers as customer_storage
 from memberbase.storage.customers import CLAIM_HOLDERS_BY_KEY, FIND_OWNERS_BY_KEY
 from tests.conftest import postgres_database
 
@@ -93,3 +97,48 @@ def test_identifier_lookups_stay_on_the_keys_when_planned_on_empty_tables(
     assert sorted((r[0], r[1]) for r in found) == expected
     assert _rows_read(plan, "identifiers") <= len(WANTED), plan
     assert _rows_read(plan, "customers") <= len(WANTED), plan
+
+
+def _for_driver(statement: ClauseElement) -> tuple[str, tuple[str, ...]]:
+    compiled = statement.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+BATCHED_LOOKUPS: dict[str, ClauseElement] = {
+    "owners": FIND_OWNERS_BY_KEY,
+    "claim-holders": CLAIM_HOLDERS_BY_KEY,
+    "owners-enrolled": customer_storage._FIND_OWNER_ENROLLED.statement,
+    "holders-with-accounts": customer_storage._HOLDERS_WITH_ACCOUNTS.statement,
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", list(BATCHED_LOOKUPS))
+async def test_batched_lookups_keep_one_generic_plan(unanalysed_url: str, name: str) -> None:
+    """Batches of any size run the prepared statement's one plan: planning each execution
+    again (as PostgreSQL does when it can count the array) cost more than the lookup."""
+    sql, names = _for_driver(BATCHED_LOOKUPS[name])
+    conn = await asyncpg.connect(unanalysed_url.replace("postgresql+psycopg://", "postgresql://"))
+    try:
+        prepared = await conn.prepare(sql)
+        for run in range(12):
+            size = run % 4 + 1
+            values = {
+                "org_id": ORG,
+                "types": ["mobile"] * size,
+                "vals": [f"9199{n}" for n in range(size)],
+                "sources": ["INSTORE"] * size,
+                "accounts": [""] * size,
+            }
+            await prepared.fetch(*(values[n] for n in names))
+        plans = await conn.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = $1",
+            prepared.get_name(),
+        )
+    finally:
+        await conn.close()
+    assert plans is not None
+    # PostgreSQL tries five custom plans before it weighs the generic one.
+    assert plans["custom_plans"] <= 5, dict(plans)
+    assert plans["generic_plans"] >= 7, dict(plans)

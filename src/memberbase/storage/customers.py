@@ -123,8 +123,13 @@ _FIND_OWNERS = (
 # plan, cached by the prepared statement, kept every registration's cost growing with the
 # table. LATERAL subqueries with LIMIT cannot be flattened or reordered: each is an index
 # scan with every key column bound. One statement for any number of identifiers.
+# The arrays reach unnest through scalar subqueries, which hide their length from the
+# planner: the plan then costs the same for any batch, and PostgreSQL keeps the prepared
+# statement's generic plan. Seeing the length, it planned every execution afresh, which
+# cost more than the lookup itself (a batch of four: 328 µs a statement, 174 µs without).
+_WANTED = "unnest((SELECT CAST(:types AS text[])), (SELECT CAST(:vals AS text[])))"
 _HELD_BY_KEY = (
-    " FROM unnest(CAST(:types AS text[]), CAST(:vals AS text[])) WITH ORDINALITY AS wanted(type, value, n)"
+    f" FROM {_WANTED} WITH ORDINALITY AS wanted(type, value, n)"
     " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
     " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
 )
@@ -198,8 +203,9 @@ _HOLDERS_WITH_ACCOUNTS = ReadStatement(
         " OR EXISTS (SELECT 1 FROM profiles p WHERE p.org_id = :org_id"
         " AND p.customer_id = held.customer_id AND p.source = wanted.source"
         " AND p.account_id = wanted.account_id) AS has_account"
-        " FROM unnest(CAST(:types AS text[]), CAST(:vals AS text[]), CAST(:sources AS text[]),"
-        " CAST(:accounts AS text[])) WITH ORDINALITY AS wanted(type, value, source, account_id, n)"
+        " FROM unnest((SELECT CAST(:types AS text[])), (SELECT CAST(:vals AS text[])),"
+        " (SELECT CAST(:sources AS text[])), (SELECT CAST(:accounts AS text[])))"
+        " WITH ORDINALITY AS wanted(type, value, source, account_id, n)"  # generic plan: see _WANTED
         " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
         " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
     )
