@@ -15,13 +15,26 @@ from memberbase.storage.coalescing import Coalescer
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(autouse=True)
-def no_database(monkeypatch: pytest.MonkeyPatch) -> None:
+class Connections:
+    """Stands in for `reading`: counts the connections taken; can refuse to give one."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+        self.refuse: Exception | None = None
+
     @asynccontextmanager
-    async def fake_reading(_engine: Any) -> AsyncIterator[str]:
+    async def reading(self, _engine: Any) -> AsyncIterator[str]:
+        if self.refuse is not None:
+            raise self.refuse
+        self.taken += 1
         yield "conn"
 
-    monkeypatch.setattr(coalescing, "reading", fake_reading)
+
+@pytest.fixture(autouse=True)
+def connections(monkeypatch: pytest.MonkeyPatch) -> Connections:
+    fake = Connections()
+    monkeypatch.setattr(coalescing, "reading", fake.reading)
+    return fake
 
 
 class Recorder:
@@ -93,3 +106,54 @@ async def test_a_caller_gone_before_its_batch_runs_is_not_read_for() -> None:
     pause.set()
     assert await asyncio.gather(running, kept) == ["1:a", "1:kept"]
     assert read.batches == [(1, ["a"]), (1, ["kept"])]
+
+
+async def test_a_reader_keeps_its_connection_while_batches_keep_coming(connections: Connections) -> None:
+    pause = asyncio.Event()
+    read = Recorder(pause=pause)
+    coalescer = Coalescer[str, str](object(), read, in_flight=1)  # type: ignore[arg-type]
+    first = asyncio.ensure_future(coalescer.get(1, "a"))
+    await asyncio.sleep(0.01)
+    more = [asyncio.ensure_future(coalescer.get(org, key)) for org, key in ((1, "b"), (2, "c"))]
+    await asyncio.sleep(0.01)
+    pause.set()
+    assert await asyncio.gather(first, *more) == ["1:a", "1:b", "2:c"]
+    assert read.batches == [(1, ["a"]), (1, ["b"]), (2, ["c"])]
+    assert connections.taken == 1  # three batches, one checkout
+    assert await coalescer.get(1, "d") == "1:d"
+    assert connections.taken == 2  # a quiet spell gave it back
+
+
+async def test_after_a_failed_read_the_next_batch_takes_a_new_connection(connections: Connections) -> None:
+    pause = asyncio.Event()
+    batches: list[list[str]] = []
+
+    async def first_read_fails(conn: Any, org_id: int, keys: Sequence[str]) -> list[str]:
+        batches.append(list(keys))
+        if len(batches) == 1:
+            await pause.wait()
+            raise RuntimeError("connection lost")
+        return [f"{org_id}:{key}" for key in keys]
+
+    coalescer = Coalescer[str, str](object(), first_read_fails, in_flight=1)  # type: ignore[arg-type]
+    failing = asyncio.ensure_future(coalescer.get(1, "a"))
+    await asyncio.sleep(0.01)
+    later = asyncio.ensure_future(coalescer.get(1, "b"))  # waits behind the failing read
+    await asyncio.sleep(0.01)
+    pause.set()
+    results = await asyncio.gather(failing, later, return_exceptions=True)
+    assert str(results[0]) == "connection lost"
+    assert results[1] == "1:b"
+    assert batches == [["a"], ["b"]]
+    assert connections.taken == 2
+
+
+async def test_without_a_connection_the_waiting_callers_fail_and_later_ones_are_answered(
+    connections: Connections,
+) -> None:
+    connections.refuse = OSError("database unreachable")
+    coalescer = Coalescer[str, str](object(), Recorder())  # type: ignore[arg-type]
+    results = await asyncio.gather(coalescer.get(1, "a"), coalescer.get(2, "b"), return_exceptions=True)
+    assert [str(r) for r in results] == ["database unreachable", "database unreachable"]
+    connections.refuse = None
+    assert await coalescer.get(1, "c") == "1:c"

@@ -154,15 +154,33 @@ def serve(
     # Workers are new processes: they read their settings from the environment.
     for name, value in settings.model_dump(exclude_none=True).items():
         os.environ[f"MEMBERBASE_{name.upper()}"] = str(value)
-    uvicorn.run(
-        "memberbase.app:app_from_environment",
-        factory=True,
-        workers=workers,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
+    _serve_workers(settings.host, settings.port, workers)
+
+
+def _serve_workers(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from memberbase.cli.workers import PortInUse, SocketPerWorker, listening_sockets, spreads_connections
+
+    target = "memberbase.app:app_from_environment"
+    if not spreads_connections():
+        uvicorn.run(
+            target, factory=True, workers=workers, host=host, port=port, log_config=None, access_log=False
+        )
+        return
+    try:
+        sockets = listening_sockets(host, port, workers)
+    except PortInUse as exc:
+        err.print(f"[red]error:[/red] {exc.strerror}")
+        raise typer.Exit(1) from exc
+    config = uvicorn.Config(
+        target, factory=True, workers=workers, host=host, port=port, log_config=None, access_log=False
     )
+    try:
+        SocketPerWorker(config, sockets).run()
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @db_app.command("upgrade")

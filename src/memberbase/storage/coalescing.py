@@ -6,16 +6,17 @@ process to sleep and wakes it. Under load a server process has several lookups w
 at once; asking for all of them together pays those costs once per batch instead of
 once per request (the DataLoader pattern). Nothing waits for company: the first request
 after a quiet spell runs at once, and requests that arrive while `in_flight` statements
-are running go together in the next. Each batch is one org's, on its own `reading`
+are running go together in the next. Each batch is one org's, on a `reading`
 connection (autocommit: every statement sees what was committed before it started, as
-each request's own statement would have).
+each request's own statement would have), which its reader keeps for the next batch
+while requests keep waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -54,34 +55,66 @@ class Coalescer(Generic[Key, Answer]):
     def _start(self) -> None:
         self._start_scheduled = False
         while self._waiting and self._running < self._in_flight:
-            org_id = next(iter(self._waiting))
-            waiting = self._waiting.pop(org_id)
-            batch, rest = waiting[: self._max_batch], waiting[self._max_batch :]
-            if rest:
-                self._waiting[org_id] = rest
             self._running += 1
-            task = asyncio.get_running_loop().create_task(self._run(org_id, batch))
+            task = asyncio.get_running_loop().create_task(self._drain())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, org_id: int, batch: list[tuple[Key, asyncio.Future[Answer]]]) -> None:
-        live = [(key, answer) for key, answer in batch if not answer.done()]  # skip callers gone
+    def _next_batch(self) -> tuple[int, list[tuple[Key, asyncio.Future[Answer]]]]:
+        org_id = next(iter(self._waiting))
+        waiting = self._waiting.pop(org_id)
+        batch, rest = waiting[: self._max_batch], waiting[self._max_batch :]
+        if rest:
+            self._waiting[org_id] = rest
+        return org_id, batch
+
+    async def _drain(self) -> None:
+        """Read batches on one connection while requests keep waiting for them.
+
+        Under load there nearly always are: the connection then stays with this reader
+        instead of going back to the pool and out again per batch (51 µs of CPU).
+        """
+        connected = False
         try:
-            if live:
+            try:
                 async with reading(self._engine) as conn:
-                    answers = await self._read(conn, org_id, [key for key, _ in live])
-                for (_, waiter), found in zip(live, answers, strict=True):
-                    if not waiter.done():
-                        waiter.set_result(found)
+                    connected = True
+                    while self._waiting:
+                        if not await self._read_batch(conn, *self._next_batch()):
+                            break  # the connection may be broken: the next reader takes a new one
+            except Exception as exc:
+                if connected:
+                    raise  # giving the connection back failed; every batch taken was answered
+                if self._waiting:  # no connection: the batch that would have used it fails
+                    _fail(self._next_batch()[1], exc)
+        finally:
+            self._running -= 1
+            if self._waiting and not self._start_scheduled:
+                self._start()
+
+    async def _read_batch(
+        self, conn: AsyncConnection, org_id: int, batch: list[tuple[Key, asyncio.Future[Answer]]]
+    ) -> bool:
+        """Answer one batch's callers; False when the read failed (each caller gets its error)."""
+        live = [(key, answer) for key, answer in batch if not answer.done()]  # skip callers gone
+        if not live:
+            return True
+        try:
+            answers = list(zip(live, await self._read(conn, org_id, [key for key, _ in live]), strict=True))
         except asyncio.CancelledError:
             for _, waiter in live:
                 waiter.cancel()
             raise
         except Exception as exc:  # each caller gets the failure its own statement would have raised
-            for _, waiter in live:
-                if not waiter.done():
-                    waiter.set_exception(exc)
-        finally:
-            self._running -= 1
-            if self._waiting and not self._start_scheduled:
-                self._start()
+            _fail(live, exc)
+            return False
+        for (_, waiter), found in answers:
+            if not waiter.done():
+                waiter.set_result(found)
+        return True
+
+
+def _fail(batch: Sequence[tuple[object, asyncio.Future[Any]]], exc: Exception) -> None:
+    for _, waiter in batch:
+        if not waiter.done():
+            waiter.set_exception(exc)
