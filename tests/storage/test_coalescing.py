@@ -20,6 +20,7 @@ class Connections:
 
     def __init__(self) -> None:
         self.taken = 0
+        self.out = 0
         self.refuse: Exception | None = None
 
     @asynccontextmanager
@@ -27,7 +28,12 @@ class Connections:
         if self.refuse is not None:
             raise self.refuse
         self.taken += 1
-        yield "conn"
+        self.out += 1
+        try:
+            yield "conn"
+        finally:
+            await asyncio.sleep(0)  # giving a connection back takes a turn of the loop, as the pool's does
+            self.out -= 1
 
 
 @pytest.fixture(autouse=True)
@@ -157,3 +163,10 @@ async def test_without_a_connection_the_waiting_callers_fail_and_later_ones_are_
     assert [str(r) for r in results] == ["database unreachable", "database unreachable"]
     connections.refuse = None
     assert await coalescer.get(1, "c") == "1:c"
+
+
+async def test_the_last_batch_is_answered_once_its_connection_is_back(connections: Connections) -> None:
+    """A caller that got its answer (and then, say, shuts the server down) finds no connection out."""
+    coalescer = Coalescer[str, str](object(), Recorder())  # type: ignore[arg-type]
+    assert await coalescer.get(1, "a") == "1:a"
+    assert connections.out == 0
