@@ -40,6 +40,7 @@ from memberbase.observability import Metrics, configure_logging
 from memberbase.rate_limiter import RateLimiter
 from memberbase.settings import Settings
 from memberbase.storage.database import create_engine, is_sqlite
+from memberbase.storage.lookups import customer_lookups
 from memberbase.storage.notices import LOGIN_FAILED, NoticeListener
 
 log = logging.getLogger("memberbase")
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if task is not None:
                     await task
             limiter.close()
+            await customer_lookups(engine).aclose()
             await engine.dispose()
 
     app = _MemberbaseAPI(

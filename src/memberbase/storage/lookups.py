@@ -41,6 +41,11 @@ class CustomerLookups:
         """The holder of an identifier with their enrolments."""
         return await self._enrolled.get(org_id, (kind.value, value))
 
+    async def aclose(self) -> None:
+        """Wait until no lookup holds a connection: before the engine is disposed."""
+        await self._enrolled.aclose()
+        await self._holders.aclose()
+
     async def holder_of(
         self, org_id: int, claim: tuple[str, str], account: tuple[str, str] | None
     ) -> tuple[int, bool] | None:
