@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from memberbase.app import create_app
-from memberbase.observability import JsonFormatter
+from memberbase.observability import JsonFormatter, Metrics
 from memberbase.settings import Settings
 from tests.support import PASSWORD, Api, OrgSpec, basic, envelope, load_org, serving
 
@@ -26,6 +26,17 @@ async def test_metrics_count_requests_registrations_and_codes(api: Api) -> None:
     assert 'memberbase_registrations_total{api="v1.1",outcome="updated"} 1.0' in text
     assert 'memberbase_result_codes_total{api="v1.1",code="1001"} 1.0' in text
     assert 'memberbase_http_request_seconds_bucket{le="0.5",method="POST",route="/v1.1/customer/add"}' in text
+
+
+def test_each_request_is_counted_and_timed_under_its_own_labels() -> None:
+    metrics = Metrics()
+    for status in (200, 200, 404):
+        metrics.observe_request("GET", "/v2/customers/lookup", status, 0.0)
+    value = metrics.registry.get_sample_value
+    route = {"method": "GET", "route": "/v2/customers/lookup"}
+    assert value("memberbase_http_requests_total", {**route, "status": "200"}) == 2
+    assert value("memberbase_http_requests_total", {**route, "status": "404"}) == 1
+    assert value("memberbase_http_request_seconds_count", route) == 3
 
 
 async def test_health_answers(api: Api) -> None:
