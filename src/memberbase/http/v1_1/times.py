@@ -10,4 +10,8 @@ V11_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 def local_time(value: dt.datetime, org: OrgConfig) -> str:
-    return value.astimezone(org.zone).strftime(V11_TIME)
+    local = value.astimezone(org.zone)
+    if local.year < 1000:
+        return local.strftime(V11_TIME)  # isoformat would pad the year
+    # The same text as strftime(V11_TIME) for a third less: a v1.1 get writes four of them.
+    return local.isoformat(" ", "seconds")[:19]
