@@ -159,7 +159,10 @@ def main() -> None:
         server = start_server(url, port, Path(workdir), args.workers, ORG_YAML)
         try:
             for label, v2 in (("v1.1 get", False), ("v2 lookup", True)):
-                asyncio.run(run_load(port, 1, 5, 30, gets(args.customers, 1, v2)))  # warm-up
+                # Warm-up at the measured concurrency, as register.py's: every server process
+                # opens its pooled connections and prepares its statements before the clock runs.
+                warm = gets(args.customers, 1, v2)
+                asyncio.run(run_load(port, args.concurrency, args.concurrency * 50, 30, warm))
                 result = asyncio.run(
                     run_load(
                         port, args.concurrency, args.requests, args.max_seconds, gets(args.customers, 2, v2)
