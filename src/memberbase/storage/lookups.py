@@ -34,8 +34,11 @@ async def _holders_of(
 
 class CustomerLookups:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._enrolled = Coalescer[tuple[str, str], Enrolled | None](engine, _enrolled_each)
-        self._holders = Coalescer[HolderQuestion, tuple[int, bool] | None](engine, _holders_of)
+        # One statement in flight per kind of lookup: the requests arriving meanwhile make the
+        # next batch larger, which costs PostgreSQL and the driver less per lookup than two
+        # smaller ones (2 processes, 16 clients: v1.1 get 6,800-6,900 -> 7,400-7,600/s).
+        self._enrolled = Coalescer[tuple[str, str], Enrolled | None](engine, _enrolled_each, in_flight=1)
+        self._holders = Coalescer[HolderQuestion, tuple[int, bool] | None](engine, _holders_of, in_flight=1)
 
     async def find_enrolled(self, org_id: int, kind: IdentifierType, value: str) -> Enrolled | None:
         """The holder of an identifier with their enrolments."""
