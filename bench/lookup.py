@@ -25,7 +25,7 @@ from pathlib import Path
 
 import asyncpg
 import psycopg
-from common import fresh_database, percentile, production_workers
+from common import fresh_database, percentile, production_workers, run
 from loadgen import LoadResult, basic_auth, request_bytes, run_load
 from register import ORG_YAML, _free_port, start_server
 
@@ -162,8 +162,8 @@ def main() -> None:
                 # Warm-up at the measured concurrency, as register.py's: every server process
                 # opens its pooled connections and prepares its statements before the clock runs.
                 warm = gets(args.customers, 1, v2)
-                asyncio.run(run_load(port, args.concurrency, args.concurrency * 50, 30, warm))
-                result = asyncio.run(
+                run(run_load(port, args.concurrency, args.concurrency * 50, 30, warm))
+                result = run(
                     run_load(
                         port, args.concurrency, args.requests, args.max_seconds, gets(args.customers, 2, v2)
                     )
@@ -174,7 +174,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    results["raw SQL"] = asyncio.run(
+    results["raw SQL"] = run(
         raw_lookups(url, args.customers, args.concurrency, args.requests, args.max_seconds)
     )
     raw_rate = len(results["raw SQL"].latencies) / results["raw SQL"].elapsed

@@ -20,7 +20,7 @@ import time
 import uuid
 
 import asyncpg
-from common import add_load_arguments, fresh_database, percentile
+from common import add_load_arguments, fresh_database, percentile, run
 
 from memberbase.storage.schema import upgrade
 
@@ -170,7 +170,7 @@ def prepare(admin_url: str) -> str:
     """A fresh database with the schema and the raw org; its URL."""
     url = fresh_database(admin_url, "memberbase_raw")
     upgrade(url)
-    asyncio.run(_setup(url))
+    run(_setup(url))
     return url
 
 
@@ -182,7 +182,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = prepare(args.postgres_url)
-    latencies, elapsed = asyncio.run(raw_load(url, args.concurrency, args.requests, args.max_seconds))
+    latencies, elapsed = run(raw_load(url, args.concurrency, args.requests, args.max_seconds))
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
     print(f"raw SQL registrations (asyncpg, one statement per round trip), {args.concurrency} connections")
     print(f"requests: {len(latencies)}  elapsed: {elapsed:.2f} s")

@@ -14,7 +14,6 @@ and prints both with their ratio as the last lines. Bounded in requests and time
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import socket
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import fresh_database, percentile, production_workers
+from common import fresh_database, percentile, production_workers, run
 from loadgen import LoadResult, basic_auth, request_bytes, run_load
 from raw import prepare, raw_load
 
@@ -181,10 +180,10 @@ def main() -> None:
             for clients in levels:
                 # Warm-up at the same concurrency: the pool opens its connections and each
                 # prepares its statements once, outside the measurement.
-                warm = asyncio.run(run_load(port, clients, clients * 3, 30, make_request(args.api, offset)))
+                warm = run(run_load(port, clients, clients * 3, 30, make_request(args.api, offset)))
                 check(args.api, warm)
                 offset += clients * 3
-                result = asyncio.run(
+                result = run(
                     run_load(port, clients, args.requests, args.max_seconds, make_request(args.api, offset))
                 )
                 check(args.api, result)
@@ -192,7 +191,7 @@ def main() -> None:
                 api_rows[clients] = (len(result.latencies) * per_request / result.elapsed, result.latencies)
             if args.half_peak:
                 half = max(r for r, _ in api_rows.values()) / 2 / per_request
-                paced = asyncio.run(
+                paced = run(
                     run_load(
                         port, 16, args.requests, args.max_seconds, make_request(args.api, offset), rate=half
                     )
@@ -209,7 +208,7 @@ def main() -> None:
         for clients in levels:
             # As many customers as the API registered (a batch request carries 100).
             count = args.requests * per_request
-            latencies, elapsed = asyncio.run(raw_load(raw_url, clients, count, args.max_seconds, first))
+            latencies, elapsed = run(raw_load(raw_url, clients, count, args.max_seconds, first))
             first += count
             raw_rows[clients] = (len(latencies) / elapsed, latencies)
 
