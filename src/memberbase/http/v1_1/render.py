@@ -7,13 +7,14 @@ identifiers are null and absent names "".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from memberbase.domain.codes import Code, Codes
 from memberbase.domain.loyalty import EnrolmentView, view
 from memberbase.domain.org_config import OrgConfig
 from memberbase.http.v1_1.side_effects import side_effects_json
-from memberbase.http.v1_1.times import local_time
+from memberbase.http.v1_1.times import local_time, zone_time
 from memberbase.usecases.auditing import Downstream
 from memberbase.usecases.results import CustomerView, Effect, ItemResult
 
@@ -55,7 +56,7 @@ def overall(results: list[ItemResult]) -> Code:
     return Codes.ALL_FAILED
 
 
-def _points_summary(enrolled: EnrolmentView, org: OrgConfig) -> dict[str, str]:
+def _points_summary(enrolled: EnrolmentView, tier_expiry: str) -> dict[str, str]:
     e = enrolled.enrolment
     nxt = enrolled.next_tier
     return {
@@ -72,21 +73,25 @@ def _points_summary(enrolled: EnrolmentView, org: OrgConfig) -> dict[str, str]:
         "nextSlabSerialNumber": str(nxt.serial) if nxt else "-1",
         "nextSlabDescription": nxt.description if nxt else "",
         "slabSNo": str(enrolled.tier.serial),
-        "slabExpiryDate": local_time(e.tier_expires_on, org),
+        "slabExpiryDate": tier_expiry,
         "totalPoints": "",
     }
 
 
 def _enrolment_views(customer: CustomerView, org: OrgConfig) -> list[EnrolmentView]:
     views = [v for e in customer.enrolments if (v := view(e, org)) is not None]
+    if len(views) < 2:
+        return views
     default = org.default_program
     # The default programme's figures are the customer's headline figures.
     return sorted(views, key=lambda v: (default is None or v.program.id != default.id, v.program.id))
 
 
-def _fields(values: dict[str, Any], order: list[str]) -> dict[str, list[dict[str, str]]]:
+def _fields(values: dict[str, Any], order: Callable[[], list[str]]) -> dict[str, list[dict[str, str]]]:
+    if not values:
+        return {"field": []}
     # In the org's configured order: stores may not keep key order (PostgreSQL JSONB does not).
-    rank = {name: i for i, name in enumerate(order)}
+    rank = {name: i for i, name in enumerate(order())}
     names = sorted(values, key=lambda n: (rank.get(n, len(rank)), n))
     return {"field": [{"name": name, "value": str(values[name])} for name in names]}
 
@@ -101,7 +106,9 @@ def customer_json(
     raw: bool = False,
 ) -> dict[str, Any]:
     r = customer.record
+    zone = org.zone
     views = _enrolment_views(customer, org)
+    expiries = [zone_time(v.enrolment.tier_expires_on, zone) for v in views]
     head = views[0] if views else None
     body: dict[str, Any] = {
         "user_id": r.id,
@@ -113,17 +120,19 @@ def customer_json(
         "lifetime_points": head.enrolment.lifetime_points if head else 0,
         "loyalty_points": head.enrolment.loyalty_points if head else 0,
         "current_slab": head.tier.name if head else "",
-        "tier_expiry_date": local_time(head.enrolment.tier_expires_on, org) if head else "",
-        "points_summaries": {"points_summary": [_points_summary(v, org) for v in views]},
+        "tier_expiry_date": expiries[0] if head else "",
+        "points_summaries": {
+            "points_summary": [_points_summary(v, expiry) for v, expiry in zip(views, expiries, strict=True)]
+        },
         "lifetime_purchases": 0,
-        "registered_on": local_time(r.registered_on, org),
-        "updated_on": local_time(r.updated_on, org),
+        "registered_on": zone_time(r.registered_on, zone),
+        "updated_on": zone_time(r.updated_on, zone),
         "type": r.type.value,
         "source": r.source.lower(),
         "fraud_status": r.fraud_status,
         "reason": "",
-        "custom_fields": _fields(r.custom_fields, [f.name for f in org.custom_fields]),
-        "extended_fields": _fields(r.extended_fields, list(org.extended_fields)),
+        "custom_fields": _fields(r.custom_fields, lambda: [f.name for f in org.custom_fields]),
+        "extended_fields": _fields(r.extended_fields, lambda: list(org.extended_fields)),
         "subscriptions": {"subscription": []},
     }
     if not user_id:

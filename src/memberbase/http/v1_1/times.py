@@ -10,7 +10,12 @@ V11_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 def local_time(value: dt.datetime, org: OrgConfig) -> str:
-    local = value.astimezone(org.zone)
+    return zone_time(value, org.zone)
+
+
+def zone_time(value: dt.datetime, zone: dt.tzinfo) -> str:
+    """`local_time` with the org's zone at hand (a renderer writing several times)."""
+    local = value.astimezone(zone)
     if local.year < 1000:
         return local.strftime(V11_TIME)  # isoformat would pad the year
     # The same text as strftime(V11_TIME) for a third less: a v1.1 get writes four of them.
