@@ -162,7 +162,7 @@ def main() -> None:
                 # Warm-up at the measured concurrency, as register.py's: every server process
                 # opens its pooled connections and prepares its statements before the clock runs.
                 warm = gets(args.customers, 1, v2)
-                run(run_load(port, args.concurrency, args.concurrency * 50, 30, warm))
+                run(run_load(port, args.concurrency, max(args.concurrency * 50, args.requests // 4), 30, warm))
                 result = run(
                     run_load(
                         port, args.concurrency, args.requests, args.max_seconds, gets(args.customers, 2, v2)
