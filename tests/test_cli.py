@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import httpx
 import pytest
@@ -134,3 +135,23 @@ def test_serve_with_two_workers_serves_registrations(tmp_path: Path) -> None:
         proc.terminate()
         output, _ = proc.communicate(timeout=30)
     assert "without --redis-url each worker counts rate limits on its own" in output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_runs_uvicorn_on_the_one_write_protocol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    import uvicorn
+
+    from memberbase.cli import workers as workers_module
+    from memberbase.http.one_write import OneWriteHttpToolsProtocol
+
+    seen: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_a, **kw: seen.append(kw.get("http")))
+    monkeypatch.setattr(workers_module.SocketPerWorker, "run", lambda self: seen.append(self.config.http))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MEMBERBASE_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    with mock.patch.dict(os.environ):  # serve --workers hands its settings to workers by the environment
+        result = runner.invoke(app, ["serve", "--port", str(_free_port()), "--workers", workers])
+    assert result.exit_code == 0, result.output
+    assert seen == [OneWriteHttpToolsProtocol]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -143,11 +143,8 @@ def serve(
     configure_logging()
     report, path = _prepare(settings)
     print_banner(settings, path, report, demo=settings.config is None)
-    # Our middleware writes the access log as JSON lines; uvicorn's own is off.
     if workers == 1:
-        uvicorn.run(
-            create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False
-        )
+        uvicorn.run(create_app(settings), **_uvicorn_options(settings.host, settings.port))
         return
     if settings.redis_url is None:
         err.print("[yellow]warning:[/yellow] without --redis-url each worker counts rate limits on its own")
@@ -157,6 +154,19 @@ def serve(
     _serve_workers(settings.host, settings.port, workers)
 
 
+def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
+    from memberbase.http.one_write import OneWriteHttpToolsProtocol
+
+    # Our middleware writes the access log as JSON lines; uvicorn's own is off.
+    return {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "http": OneWriteHttpToolsProtocol,
+    }
+
+
 def _serve_workers(host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -164,18 +174,14 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
 
     target = "memberbase.app:app_from_environment"
     if not spreads_connections():
-        uvicorn.run(
-            target, factory=True, workers=workers, host=host, port=port, log_config=None, access_log=False
-        )
+        uvicorn.run(target, factory=True, workers=workers, **_uvicorn_options(host, port))
         return
     try:
         sockets = listening_sockets(host, port, workers)
     except PortInUse as exc:
         err.print(f"[red]error:[/red] {exc.strerror}")
         raise typer.Exit(1) from exc
-    config = uvicorn.Config(
-        target, factory=True, workers=workers, host=host, port=port, log_config=None, access_log=False
-    )
+    config = uvicorn.Config(target, factory=True, workers=workers, **_uvicorn_options(host, port))
     try:
         SocketPerWorker(config, sockets).run()
     finally:
