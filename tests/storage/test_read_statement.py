@@ -60,3 +60,25 @@ def test_an_expanding_list_needs_a_postgresql_form() -> None:
     listed = sa.select(orgs.c.id).where(orgs.c.id.in_(sa.bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="on_postgresql"):
         ReadStatement(listed)
+
+
+async def test_in_a_transaction_on_postgresql_the_postgresql_form_runs(database_url: str) -> None:
+    """Registration looks owners up inside its transaction: on PostgreSQL that must be the
+    by-key form, not the plain join whose cached plan walked the table as it grew."""
+    from memberbase.storage.customers import _OWNERS
+
+    engine = create_engine(database_url)
+    ran: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        ran.append(statement)
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with UnitOfWork(engine) as uow:
+            params = {"org_id": 777_002, "pairs": [("mobile", "1")], "types": ["mobile"], "vals": ["1"]}
+            assert list(await _OWNERS.fetch(uow.conn, params)) == []
+    finally:
+        await engine.dispose()
+    (owners,) = [s for s in ran if "identifier_type" in s]
+    assert ("unnest" in owners) == (engine.dialect.name == "postgresql"), owners

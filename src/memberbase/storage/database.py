@@ -87,7 +87,8 @@ class ReadStatement:
     asyncpg's 35 (parameter processing, result wrapping, the greenlet hop): on a lookup,
     a quarter of the request. Only on `reading` connections (autocommit), where no
     transaction SQLAlchemy has begun could be bypassed; elsewhere, and on SQLite, the
-    statement runs through SQLAlchemy as usual. Rows come back as mappings either way.
+    statement runs through SQLAlchemy as usual (on PostgreSQL, its PostgreSQL form: the
+    two may differ in plan, not only in syntax). Rows come back as mappings either way.
     """
 
     def __init__(self, statement: Readable, *, on_postgresql: Readable | None = None) -> None:
@@ -95,6 +96,7 @@ class ReadStatement:
         once (an expanding IN list: `= ANY(:array)` there)."""
         self.statement = statement
         for_driver = on_postgresql if on_postgresql is not None else statement
+        self._on_postgresql = for_driver
         compiled = for_driver.compile(dialect=_ASYNCPG)
         self._sql = str(compiled)
         if "POSTCOMPILE" in self._sql:
@@ -117,9 +119,8 @@ class ReadStatement:
                 self._sql, *(params[name] for name in self._names)
             )
             return rows
-        return cast(
-            Sequence[Mapping[str, Any]], (await conn.execute(self.statement, params)).mappings().all()
-        )
+        statement = self._on_postgresql if conn.dialect.name == "postgresql" else self.statement
+        return cast(Sequence[Mapping[str, Any]], (await conn.execute(statement, params)).mappings().all())
 
 
 def _drop_closed_connections(engine: AsyncEngine) -> None:
