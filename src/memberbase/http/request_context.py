@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from memberbase.observability import Metrics, access_log, current_request_id
 
 REQUEST_ID_HEADER = "X-Cap-Requestid"
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.encode()
 USER_CONTEXT_HEADERS = {
     "USER-CONTEXT-ENTITY-TYPE": "entityType",
     "USER-CONTEXT-ENTITY-ID": "entityId",
@@ -61,7 +62,7 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append((REQUEST_ID_HEADER.encode(), rid.encode()))
+                message.setdefault("headers", []).append((_REQUEST_ID_NAME, rid.encode()))
             await send(message)
 
         try:
