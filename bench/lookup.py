@@ -161,8 +161,8 @@ def main() -> None:
             for label, v2 in (("v1.1 get", False), ("v2 lookup", True)):
                 # Warm-up at the measured concurrency, as register.py's: every server process
                 # opens its pooled connections and prepares its statements before the clock runs.
-                warm = gets(args.customers, 1, v2)
-                run(run_load(port, args.concurrency, max(args.concurrency * 50, args.requests // 4), 30, warm))
+                warm_requests = max(args.concurrency * 50, args.requests // 4)
+                run(run_load(port, args.concurrency, warm_requests, 30, gets(args.customers, 1, v2)))
                 result = run(
                     run_load(
                         port, args.concurrency, args.requests, args.max_seconds, gets(args.customers, 2, v2)
