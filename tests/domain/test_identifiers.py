@@ -10,6 +10,7 @@ from memberbase.domain.identifiers import (
     MobileProblem,
     as_stored_mobile,
     external_id_fits,
+    mobile_to_look_up,
     mobile_to_retry,
     normalise_email,
     normalise_mobile,
@@ -159,6 +160,9 @@ def test_lookups_try_digits_as_written_then_the_normalised_number() -> None:
     assert as_stored_mobile(" 919876532218 ") == "919876532218"
     assert as_stored_mobile("+919876532218") is None  # formatted: normalised first
     assert as_stored_mobile("98765 32218") is None
+    assert mobile_to_look_up(" 9876532218 ", PREFIXING) == "9876532218"  # as written first
+    assert mobile_to_look_up("+91 98765 32218", PREFIXING) == "919876532218"  # else normalised
+    assert mobile_to_look_up("+91 12", PREFIXING) is None  # no valid mobile: nobody holds it
     # After a miss on the digits as written: their normalised form, if it differs.
     assert mobile_to_retry("9876532218", "9876532218", PREFIXING) == "919876532218"
     assert mobile_to_retry("919876532218", "919876532218", PREFIXING) is None  # already canonical

@@ -96,6 +96,12 @@ def as_stored_mobile(raw: str) -> str | None:
     return text if text.isascii() and text.isdigit() and len(text) <= MOBILE_MAX_DIGITS else None
 
 
+def mobile_to_look_up(raw: str, org: OrgConfig) -> str | None:
+    """The mobile a lookup tries first: as written when stored-form, else normalised (None:
+    no valid mobile, so nobody holds it)."""
+    return as_stored_mobile(raw) or normalise_mobile(raw, org).canonical
+
+
 def mobile_to_retry(asked: str, tried: str, org: OrgConfig) -> str | None:
     """After a lookup of `tried` found nobody: the mobile to look up next, if any. Only when
     `tried` was `asked` as written (see `as_stored_mobile`) and normalising changes it: a

@@ -117,22 +117,31 @@ _FIND_OWNERS = (
         sa.tuple_(identifiers.c.type, identifiers.c.value).in_(sa.bindparam("pairs", expanding=True)),
     )
 )
+
+
+def _wanted(*arrays: str) -> str:
+    """The text[] parameters `arrays` side by side, numbered: `FROM _wanted(...) AS wanted(..., n)`.
+
+    Each array reaches unnest through a scalar subquery, which hides its length from the
+    planner: the plan then costs the same for any batch, and PostgreSQL keeps the prepared
+    statement's generic plan. Seeing the length, it planned every execution afresh, which
+    cost more than the lookup itself (a batch of four: 328 µs a statement, 174 µs without).
+    """
+    hidden = ", ".join(f"(SELECT CAST(:{name} AS text[]))" for name in arrays)
+    return f"unnest({hidden}) WITH ORDINALITY"
+
+
 # PostgreSQL: one probe of each primary key per identifier, whatever the statistics say.
 # Without them (a new database; autovacuum off, as on this project's CI machine, or behind)
 # the join above was planned as a walk over the org's customers or identifiers, and the
 # plan, cached by the prepared statement, kept every registration's cost growing with the
 # table. LATERAL subqueries with LIMIT cannot be flattened or reordered: each is an index
 # scan with every key column bound. One statement for any number of identifiers.
-# The arrays reach unnest through scalar subqueries, which hide their length from the
-# planner: the plan then costs the same for any batch, and PostgreSQL keeps the prepared
-# statement's generic plan. Seeing the length, it planned every execution afresh, which
-# cost more than the lookup itself (a batch of four: 328 µs a statement, 174 µs without).
-_WANTED = "unnest((SELECT CAST(:types AS text[])), (SELECT CAST(:vals AS text[])))"
-_HELD_BY_KEY = (
-    f" FROM {_WANTED} WITH ORDINALITY AS wanted(type, value, n)"
+_HELD = (
     " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
     " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
 )
+_HELD_BY_KEY = f" FROM {_wanted('types', 'vals')} AS wanted(type, value, n)" + _HELD
 _HOLDER_BY_KEY = (
     _HELD_BY_KEY
     + " CROSS JOIN LATERAL (SELECT "
@@ -203,11 +212,8 @@ _HOLDERS_WITH_ACCOUNTS = ReadStatement(
         " OR EXISTS (SELECT 1 FROM profiles p WHERE p.org_id = :org_id"
         " AND p.customer_id = held.customer_id AND p.source = wanted.source"
         " AND p.account_id = wanted.account_id) AS has_account"
-        " FROM unnest((SELECT CAST(:types AS text[])), (SELECT CAST(:vals AS text[])),"
-        " (SELECT CAST(:sources AS text[])), (SELECT CAST(:accounts AS text[])))"
-        " WITH ORDINALITY AS wanted(type, value, source, account_id, n)"  # generic plan: see _WANTED
-        " CROSS JOIN LATERAL (SELECT i.customer_id FROM identifiers i WHERE i.org_id = :org_id"
-        " AND i.type = wanted.type AND i.value = wanted.value LIMIT 1) AS held"
+        f" FROM {_wanted('types', 'vals', 'sources', 'accounts')}"
+        " AS wanted(type, value, source, account_id, n)" + _HELD
     )
 )
 _HOLDER = ReadStatement(sa.select(identifiers.c.customer_id, sa.true()).where(*_HOLDER_WHERE))

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import Codes
 from memberbase.domain.customer import CustomerRecord, Failure
-from memberbase.domain.identifiers import as_stored_mobile, mobile_to_retry, normalise_email, normalise_mobile
+from memberbase.domain.identifiers import mobile_to_look_up, mobile_to_retry, normalise_email
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType, OrgConfig
 from memberbase.domain.text import has_control
@@ -37,7 +37,7 @@ def _canonical(lookup: Lookup, org: OrgConfig) -> str | None:
     if has_control(lookup.value):
         return None  # no stored identifier has one
     if lookup.kind is IdentifierType.MOBILE:
-        return as_stored_mobile(lookup.value) or normalise_mobile(lookup.value, org).canonical
+        return mobile_to_look_up(lookup.value, org)
     if lookup.kind is IdentifierType.EMAIL:
         return normalise_email(lookup.value, LOOKUP_EMAIL_MAX)
     return lookup.value.strip() or None

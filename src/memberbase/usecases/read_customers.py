@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import CustomerRecord, Failure, Profile
-from memberbase.domain.identifiers import as_stored_mobile, mobile_to_retry, normalise_email, normalise_mobile
+from memberbase.domain.identifiers import mobile_to_look_up, mobile_to_retry, normalise_email
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.sources import SOURCES, account_of
@@ -60,7 +60,7 @@ def _claim(query: LookupQuery, org: OrgConfig) -> tuple[str, str] | Failure:
     claim = CLAIM_TYPES[name]
     canonical: str | None = value
     if claim == "mobile":
-        canonical = as_stored_mobile(value) or normalise_mobile(value, org).canonical
+        canonical = mobile_to_look_up(value, org)
     elif claim == "email":
         canonical = normalise_email(value, 255)
     if canonical is None:
