@@ -136,21 +136,70 @@ async def snapshot(database_url: str, org_id: int) -> dict[str, Any]:
         )[0][0]
     rows = await query(
         database_url,
-        "SELECT c.mobile, o.type FROM outbox o JOIN customers c ON c.org_id = o.org_id"
-        " AND c.id = o.customer_id WHERE o.org_id = :o ORDER BY o.id",
+        "SELECT c.mobile, o.type, o.event_id, o.customer_id, o.payload FROM outbox o JOIN customers c"
+        " ON c.org_id = o.org_id AND c.id = o.customer_id WHERE o.org_id = :o ORDER BY o.id",
         o=org_id,
     )
-    per_customer: dict[str, list[str]] = {}
-    for mobile, kind in rows:
-        per_customer.setdefault(mobile, []).append(kind)
+    per_customer: dict[str, list[tuple[str, Any]]] = {}
+    for mobile, kind, event_id, customer_id, stored in rows:
+        payload = _json(stored)
+        # The envelope tells of its own row, whichever path wrote it.
+        assert (payload["id"], payload["type"]) == (event_id, kind)
+        assert (payload["orgId"], payload["customerId"]) == (org_id, customer_id)
+        per_customer.setdefault(mobile, []).append((kind, _steady(payload["data"])))
     events = sorted(per_customer.items())
+    audits = await query(
+        database_url,
+        "SELECT c.mobile, a.action, a.changes FROM audit_log a JOIN customers c ON c.org_id = a.org_id"
+        " AND c.id = a.customer_id WHERE a.org_id = :o ORDER BY c.mobile, a.occurred_at, a.action",
+        o=org_id,
+    )
+    profiles = await query(
+        database_url,
+        "SELECT c.mobile, p.source, p.account_id, p.firstname, p.lastname, p.identifiers, p.comm_channels,"
+        " p.fields FROM profiles p JOIN customers c ON c.org_id = p.org_id AND c.id = p.customer_id"
+        " WHERE p.org_id = :o ORDER BY c.mobile, p.source, p.account_id",
+        o=org_id,
+    )
     return {
         "customers": [tuple(r) for r in customers],
         "enrolments": [tuple(r) for r in enrolments],
         "ledger": [tuple(r) for r in ledger],
         "counts": counts,
         "events": [tuple(r) for r in events],
+        "audits": [(mobile, action, _steady(_json(changes))) for mobile, action, changes in audits],
+        "profiles": [(*r[:5], *map(_json, r[5:])) for r in profiles],
     }
+
+
+# Keys whose values differ from one run to the next: times, tills, ids and random codes.
+_VARYING = {
+    "registeredOn",
+    "registered_on",
+    "updated_on",
+    "till",
+    "registered_till",
+    "entryKey",
+    "couponId",
+    "couponCode",
+    "validTill",
+    "tierExpiresOn",
+    "expiresOn",
+}
+
+
+def _json(value: Any) -> Any:
+    """A JSON column's value: SQLite hands plain SQL its text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _steady(value: Any) -> Any:
+    """A JSON value without the keys that vary from run to run."""
+    if isinstance(value, dict):
+        return {k: _steady(v) for k, v in value.items() if k not in _VARYING}
+    if isinstance(value, list):
+        return [_steady(v) for v in value]
+    return value
 
 
 async def import_and_snapshot(

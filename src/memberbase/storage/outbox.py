@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memberbase.domain.events import Event
-from memberbase.storage.bulk import copy_rows, take_sequence
+from memberbase.storage.bulk import copy_rows, copy_text, take_sequence
+from memberbase.storage.copy_text import CopyText, encode
 from memberbase.storage.counters import take_ids
 from memberbase.storage.customers import lock_key
 from memberbase.storage.tables import outbox
@@ -34,7 +35,34 @@ class StoredEvent:
         return f"memberbase.{self.org_id}.{self.type}"
 
 
-async def append(conn: AsyncConnection, events: Sequence[Event], created: Set[int] = frozenset()) -> None:
+def event_row(event: Event) -> dict[str, Any]:
+    """The outbox row of an event, but its id (drawn when the transaction writes it)."""
+    return {
+        "org_id": event.org_id,
+        "event_id": event.id,
+        "customer_id": event.customer_id,
+        "type": event.type,
+        "payload": event.envelope(),
+        "occurred_at": event.occurred_at,
+    }
+
+
+# `event_row`'s columns in its order, the id first: `_append_encoded` puts it there.
+_ENCODED_COLUMNS = ["id", "org_id", "event_id", "customer_id", "type", "payload", "occurred_at"]
+
+
+def encode_events(tagged: Sequence[tuple[int, Event]]) -> CopyText:
+    """Events of customers a transaction creates, as outbox rows in COPY text without their
+    ids, each tagged with its batch position (an import's helper process encodes them)."""
+    return encode(outbox, [(position, event_row(e)) for position, e in tagged])
+
+
+async def append(
+    conn: AsyncConnection,
+    events: Sequence[Event],
+    created: Set[int] = frozenset(),
+    encoded: Sequence[bytes] = (),
+) -> None:
     """Write the transaction's events, last thing before commit, in one statement.
 
     On PostgreSQL the customers' locks are taken first (sorted, so writers never
@@ -42,22 +70,14 @@ async def append(conn: AsyncConnection, events: Sequence[Event], created: Set[in
     after this one committed, so outbox id order is commit order per customer and
     the publisher, reading in id order, never delivers a customer's events out of order.
     A customer `created` by this transaction needs no lock: no other transaction can
-    know it yet.
+    know it yet. `encoded` are `encode_events` lines of created customers; they take
+    their ids before `events` (their customers' first events are among them).
     """
+    if encoded:
+        await _append_encoded(conn, b"".join(encoded))
     if not events:
         return
-    rows = [
-        {
-            "org_id": e.org_id,
-            "event_id": e.id,
-            "customer_id": e.customer_id,
-            "type": e.type,
-            "payload": e.envelope(),
-            "occurred_at": e.occurred_at,
-            "published_at": None,
-        }
-        for e in events
-    ]
+    rows = [event_row(e) for e in events]
     if conn.dialect.name == "postgresql":
         keys = sorted(
             {
@@ -80,7 +100,16 @@ async def append(conn: AsyncConnection, events: Sequence[Event], created: Set[in
         first = await take_ids(conn, "outbox", len(rows))
         for offset, row in enumerate(rows):
             row["id"] = first + offset
-    await conn.execute(_INSERT, rows)
+    await conn.execute(_INSERT, [{**row, "published_at": None} for row in rows])
+
+
+async def _append_encoded(conn: AsyncConnection, lines: bytes) -> None:
+    """COPY text lines are newline-terminated, newlines inside values escaped: one event a line."""
+    assert conn.dialect.name == "postgresql", "encoded events come from the PostgreSQL fast path"
+    events = lines.split(b"\n")[:-1]
+    ids = await take_sequence(conn, "outbox_id_seq", len(events))
+    data = b"".join([b"%d\t%b\n" % pair for pair in zip(ids, events, strict=True)])
+    await copy_text(conn, outbox, _ENCODED_COLUMNS, data)
 
 
 def _stored(row: Any) -> StoredEvent:

@@ -31,8 +31,10 @@ from memberbase.domain.rewards import (
     referral_code,
 )
 from memberbase.storage.audit import audit_row
-from memberbase.storage.bulk import copy_prepared, copy_records, held_claims, take_sequence
+from memberbase.storage.bulk import copy_text, held_claims, take_sequence
+from memberbase.storage.copy_text import CopyText, encode
 from memberbase.storage.customers import plain_values, profile_row
+from memberbase.storage.outbox import encode_events
 from memberbase.storage.rewards import coupon_row, ledger_row
 from memberbase.storage.tables import (
     audit_log,
@@ -70,26 +72,17 @@ class _Rows:
 
 
 @dataclass
-class _Copy:
-    """One table's COPY records, each with the batch position it belongs to."""
-
-    columns: list[str]
-    positions: list[int]
-    records: list[list[Any]]
-
-
-@dataclass
 class FreshPlan:
     """What creating each new customer of a batch writes, worked out without I/O, down to
-    the COPY records.
+    the bytes COPY sends (the outbox rows but their ids).
 
     Built for rows assumed new; the writer keeps the positions that turn out to be new
     when it writes (`write_fresh`). Plain data: an import's helper process builds it.
     """
 
     results: dict[int, ItemResult]
-    copies: dict[str, _Copy]
-    events: list[tuple[int, ev.Event]]
+    copies: dict[str, CopyText]
+    events: CopyText  # outbox rows without ids (`outbox.encode_events`)
     created: dict[int, int]  # position -> customer id
 
 
@@ -164,12 +157,9 @@ def plan_fresh(
 async def write_fresh(uow: UnitOfWork, plan: FreshPlan, positions: set[int]) -> dict[int, ItemResult]:
     """Write the planned customers at `positions`; their results by position."""
     uow.created.update(i for position, i in plan.created.items() if position in positions)
-    for position, event in plan.events:
-        if position in positions:
-            uow.emit(event)
+    uow.emit_encoded(plan.events.kept(positions))
     for name, copy in plan.copies.items():
-        kept = [r for p, r in zip(copy.positions, copy.records, strict=True) if p in positions]
-        await copy_prepared(uow.conn, _TABLES[name], copy.columns, kept)
+        await copy_text(uow.conn, _TABLES[name], copy.columns, copy.kept(positions))
     return {p: r for p, r in plan.results.items() if p in positions}
 
 
@@ -225,11 +215,8 @@ def _plan_awards(
             warnings=[*p.valid.warnings, *p.decision.warnings],
             effects=effects,
         )
-    copies = {}
-    for name, tagged in rows.by_table.items():
-        columns, records = copy_records(_TABLES[name], [row for _, row in tagged])
-        copies[name] = _Copy(columns, [position for position, _ in tagged], records)
-    return FreshPlan(results, copies, events, {p.position: p.record.id for p in planned})
+    copies = {name: encode(_TABLES[name], tagged) for name, tagged in rows.by_table.items()}
+    return FreshPlan(results, copies, encode_events(events), {p.position: p.record.id for p in planned})
 
 
 def _plan_customer(

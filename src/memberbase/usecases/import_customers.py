@@ -145,6 +145,10 @@ class CheckedBatch:
     planned: FreshPlan | None = None
 
 
+# What a helper process sends back for a batch: its verdict per row and the plan of its writes.
+Prepared = tuple[list[ValidDraft | Failure], FreshPlan | None]
+
+
 def _context(request: ImportRequest, run: ImportRun, till: str, now: dt.datetime) -> RequestContext:
     return RequestContext(
         till_code=till,
@@ -156,19 +160,19 @@ def _context(request: ImportRequest, run: ImportRun, till: str, now: dt.datetime
 
 def prepare_rows(
     rows: list[Row], request: ImportRequest, org: OrgConfig, context: RequestContext, ids: list[int]
-) -> CheckedBatch:
+) -> Prepared:
     """A batch checked and, given customer ids, the writes of its rows that may be new customers
     planned: pure domain work, no I/O, which a helper process does a batch or two ahead of the
     writes (two thirds of an import's CPU). Which rows are new is only known when writing."""
     checked = check_rows(rows, request, org, context.till_code, context.now)
     if not ids:
-        return CheckedBatch(rows, context, checked)
+        return checked, None
     drafts = {i: c for i, c in enumerate(checked) if isinstance(c, ValidDraft) and not c.referral_code}
     plan = plan_fresh(org, context, drafts, ids)
     if plan is not None:
         # The import reads outcomes only: the customer views stay here, unpickled nowhere.
         plan.results = {p: dataclasses.replace(r, customer=None, effects=[]) for p, r in plan.results.items()}
-    return CheckedBatch(rows, context, checked, plan)
+    return checked, plan
 
 
 async def _reserve_ids(engine: AsyncEngine, count: int) -> list[int]:
@@ -197,7 +201,8 @@ async def _checked_batches(
             )
         return
     loop = asyncio.get_running_loop()
-    ahead: deque[asyncio.Future[CheckedBatch]] = deque()
+    # The rows stay here while the helper checks them: only its verdicts come back.
+    ahead: deque[tuple[list[Row], RequestContext, asyncio.Future[Prepared]]] = deque()
     plan_ahead = request.bulk and not is_sqlite(engine)
 
     async def submit() -> None:
@@ -205,14 +210,16 @@ async def _checked_batches(
         if batch is not None:
             context = _context(request, run, till, dt.datetime.now(dt.UTC))
             ids = await _reserve_ids(engine, len(batch)) if plan_ahead else []
-            ahead.append(loop.run_in_executor(pool, prepare_rows, batch, request, org, context, ids))
+            prepared = loop.run_in_executor(pool, prepare_rows, batch, request, org, context, ids)
+            ahead.append((batch, context, prepared))
 
     for _ in range(CHECK_AHEAD):
         await submit()
     while ahead:
-        checked = await ahead.popleft()
+        batch, context, prepared = ahead.popleft()
+        checked, plan = await prepared
         await submit()
-        yield checked
+        yield CheckedBatch(batch, context, checked, plan)
 
 
 def _helper(request: ImportRequest, total_bytes: int) -> Executor | None:

@@ -28,6 +28,7 @@ class UnitOfWork:
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self.events: list[Event] = []
+        self.encoded_events: list[bytes] = []  # `outbox.encode_events` lines, PostgreSQL's fast path
         self.created: set[int] = set()  # customers this transaction created (their events need no lock)
 
     @property
@@ -51,7 +52,7 @@ class UnitOfWork:
         assert self._tx is not None
         try:
             if exc_type is None:
-                await outbox.append(self._conn, self.events, self.created)
+                await outbox.append(self._conn, self.events, self.created, self.encoded_events)
                 await self._tx.commit()
             else:
                 await self._tx.rollback()
@@ -62,12 +63,17 @@ class UnitOfWork:
     def emit(self, event: Event) -> None:
         self.events.append(event)
 
+    def emit_encoded(self, lines: bytes) -> None:
+        """Events of customers this transaction creates, already outbox rows (`outbox.encode_events`)."""
+        self.encoded_events.append(lines)
+
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        held = len(self.events)
+        held, held_encoded = len(self.events), len(self.encoded_events)
         try:
             async with self.conn.begin_nested():
                 yield
         except BaseException:
             del self.events[held:]
+            del self.encoded_events[held_encoded:]
             raise
