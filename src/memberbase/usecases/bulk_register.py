@@ -11,6 +11,7 @@ afterwards, in file order, so it sees the fast rows as an API call would.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -185,9 +186,10 @@ def _plan_customers(
     assert len(ids) >= len(creates), "an id for each new customer"
     planned: list[_Planned] = []
     rows = _Rows()
+    joins: dict[dt.datetime, list[Enrolment]] = {}
     for (position, (valid, decision)), customer_id in zip(creates.items(), ids, strict=False):
         rows.position = position
-        record, enrolled, awards = _plan_customer(rows, org, context, valid, decision, customer_id)
+        record, enrolled, awards = _plan_customer(rows, org, context, valid, decision, customer_id, joins)
         planned.append(_Planned(position, valid, decision, record, enrolled, awards))
     return planned, rows
 
@@ -226,6 +228,7 @@ def _plan_customer(
     valid: ValidDraft,
     decision: Create,
     customer_id: int,
+    joins: dict[dt.datetime, list[Enrolment]],
 ) -> tuple[CustomerRecord, list[Enrolment], list[Any]]:
     values = new_profile(valid, decision.identifiers, context.now)
     record = CustomerRecord(id=customer_id, **values)
@@ -236,9 +239,12 @@ def _plan_customer(
         )
     enrolled: list[Enrolment] = []
     if record.type is CustomerType.LOYALTY:
-        enrolled = enrolments_on_registration(
-            org, record.registered_on, context.till_code, context.downstream.every_program
-        )
+        # What customers registered at the same time join is the same: worked out once a batch.
+        if record.registered_on not in joins:
+            joins[record.registered_on] = enrolments_on_registration(
+                org, record.registered_on, context.till_code, context.downstream.every_program
+            )
+        enrolled = list(joins[record.registered_on])
     rows.add("audit_log", audit_row(org.id, audit_entry(context, customer_id, "customer.registered", values)))
     rows.add("profiles", profile_row(org.id, customer_id, registration_profile(record)))
     if org.referral_campaigns:
