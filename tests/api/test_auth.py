@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 from typing import Any
 
 import httpx
 import pytest
 
+from memberbase.auth import basic as basic_auth
+from memberbase.auth import passwords
 from memberbase.auth.passwords import wire_secret
 from tests.support import PASSWORD, Api, OrgSpec, basic, envelope, load_org
 
@@ -85,3 +89,32 @@ async def test_a_till_removed_from_the_file_can_no_longer_log_in(
     org_spec.extra_tills = []
     await load_org(database_url, org_spec)
     assert (await client.get(path, headers=basic(f"{org_spec.till}.gone"))).status_code == 401
+
+
+def test_no_command_pays_for_the_dummy_hash_at_start() -> None:
+    # An argon2 hash is 64 MiB and a tenth of a second: `memberbase import` and every other
+    # command used to make one at import time, for logins they never check.
+    probe = (
+        "import memberbase.cli.main, memberbase.app\n"
+        "from memberbase.auth import passwords\n"
+        "print(passwords.dummy_hash.cache_info().currsize)"
+    )
+    made = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert made.stdout.strip() == "0"
+
+
+async def test_an_unknown_till_is_checked_against_the_dummy_hash(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A miss costs what a wrong password costs: no timing tells which tills exist.
+    checked: list[str] = []
+    real = basic_auth.verify_slow
+
+    def recorded(stored_hash: str, secret: str) -> bool:
+        checked.append(stored_hash)
+        return real(stored_hash, secret)
+
+    monkeypatch.setattr(basic_auth, "verify_slow", recorded)
+    response = await api.client.get("/v1.1/customer/get?mobile=919876500001", headers=basic("no.such.till"))
+    assert response.status_code == 401
+    assert checked == [passwords.dummy_hash()]

@@ -9,7 +9,7 @@ import anyio
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from memberbase.auth.passwords import DUMMY_HASH, VerifiedSecrets, verify_slow
+from memberbase.auth.passwords import VerifiedSecrets, dummy_hash, verify_slow
 from memberbase.auth.principal import Principal
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.text import has_control
@@ -31,6 +31,11 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
     if not sep or not username or not password or has_control(decoded):
         return None
     return username, password
+
+
+def _verify_missing(secret: str) -> bool:
+    """An unknown login costs what a wrong secret costs (the dummy hash made on first need)."""
+    return verify_slow(dummy_hash(), secret)
 
 
 class OrgConfigCache:
@@ -77,7 +82,7 @@ class BasicAuthenticator:
             repo = OrgRepository(conn)
             login = await repo.till_login(till_code)
             if login is None:
-                await anyio.to_thread.run_sync(verify_slow, DUMMY_HASH, secret)
+                await anyio.to_thread.run_sync(_verify_missing, secret)
                 return None
             if not await self._check(login.code, login.password_hash, secret):
                 return None

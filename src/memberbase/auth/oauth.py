@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.auth import tokens
 from memberbase.auth.basic import OrgConfigCache
-from memberbase.auth.passwords import DUMMY_HASH, VerifiedSecrets, verify_exact
+from memberbase.auth.passwords import VerifiedSecrets, dummy_hash, verify_exact
 from memberbase.auth.principal import Principal
 from memberbase.domain.org_config import OrgConfig
 from memberbase.storage.database import reading
@@ -20,6 +20,11 @@ from memberbase.storage.orgs import OrgRepository, TillLogin
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 SIGNING_KEY_NAME = "oauth_hs256"
+
+
+def _verify_missing(secret: str) -> bool:
+    """An unknown login costs what a wrong secret costs (the dummy hash made on first need)."""
+    return verify_exact(dummy_hash(), secret)
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class OAuthService:
     async def generate(self, key: str, secret: str, now: dt.datetime) -> IssuedToken | None:
         found = await self._client(key)
         if found is None:
-            await anyio.to_thread.run_sync(verify_exact, DUMMY_HASH, secret)
+            await anyio.to_thread.run_sync(_verify_missing, secret)
             return None
         login, org = found
         lock = self._verifying.setdefault(key, anyio.Lock())

@@ -10,6 +10,7 @@ can be replayed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections import OrderedDict
@@ -49,8 +50,14 @@ def verify_exact(stored_hash: str, secret: str) -> bool:
         return False
 
 
-# Verified against when a till does not exist, so a miss costs as much as a wrong password.
-DUMMY_HASH = _hasher.hash("memberbase-no-such-till")
+@functools.cache
+def dummy_hash() -> str:
+    """Verified against when a till does not exist, so a miss costs as much as a wrong password.
+
+    Made on first use, not at import: an argon2 hash takes 64 MiB and a tenth of a second,
+    which every command (`memberbase import` among them) paid for nothing.
+    """
+    return _hasher.hash("memberbase-no-such-till")
 
 
 class VerifiedSecrets:
