@@ -46,7 +46,8 @@ from memberbase.usecases.unit_of_work import UnitOfWork
 
 REJECTS_HEADER = ["line", "code", "message", "row"]
 HELPER_FROM_BYTES = 4 * 1024 * 1024
-CHECK_AHEAD = 2  # batches checked ahead of the writes: memory stays a few batches deep
+HELPERS = 2  # processes checking rows: on two cores they fill what the writer and the database leave
+CHECK_AHEAD = HELPERS  # batches checked ahead of the writes: memory stays a few batches deep
 
 
 class ImportRefused(ValueError):
@@ -228,7 +229,7 @@ def _helper(request: ImportRequest, total_bytes: int) -> Executor | None:
         wanted = total_bytes > HELPER_FROM_BYTES
     # spawn: a fresh interpreter, not a fork of this one with its event loop and sockets.
     return (
-        ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        ProcessPoolExecutor(max_workers=HELPERS, mp_context=multiprocessing.get_context("spawn"))
         if wanted
         else None
     )
