@@ -28,6 +28,10 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 Encoder = Callable[[Any], str]
 
 
+# The encoders below spell values as text, unescaped: `encode` escapes a line's values
+# only when the line shows that one of them needs it (rarely), not value by value.
+
+
 def _escaped(text: str) -> str:
     return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
 
@@ -35,14 +39,13 @@ def _escaped(text: str) -> str:
 def _string(value: Any) -> str:
     if value is None:
         return NULL
-    if type(value) is not str:
-        value = value.value if isinstance(value, Enum) else str(value)
-    return _escaped(value)
+    if type(value) is str:
+        return value
+    return str(value.value if isinstance(value, Enum) else value)
 
 
 def _json(value: Any) -> str:
-    # JSON text escapes control characters itself; its backslashes need COPY's escape.
-    return NULL if value is None else _escaped(orjson.dumps(value).decode())
+    return NULL if value is None else orjson.dumps(value).decode()
 
 
 def _boolean(value: Any) -> str:
@@ -114,11 +117,18 @@ def encode(table: sa.Table, tagged: Sequence[tuple[int, dict[str, Any]]]) -> Cop
     columns = list(tagged[0][1])
     encoders = [_encoder(table.c[name]) for name in columns]
     values = operator.itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    tabs = len(columns) - 1
     lines: list[bytes] = []
     ends = array("q")
     end = 0
     for _, row in tagged:
-        line = ("\t".join([f(v) for f, v in zip(encoders, values(row), strict=True)]) + "\n").encode()
+        given = values(row)
+        fields = [f(v) for f, v in zip(encoders, given, strict=True)]
+        text = "\t".join(fields)
+        # Each NULL brings one backslash; any other backslash, tab or line break is a value's.
+        if text.count("\t") != tabs or text.count("\\") != given.count(None) or "\n" in text or "\r" in text:
+            text = "\t".join([t if v is None else _escaped(t) for t, v in zip(fields, given, strict=True)])
+        line = (text + "\n").encode()
         lines.append(line)
         end += len(line)
         ends.append(end)
