@@ -8,7 +8,6 @@ that remembers ids sees each event exactly once.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from memberbase.domain.customer import CustomerRecord
 from memberbase.domain.json_values import jsonable
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.rewards import Award, CouponAward, CurrencyAward, PointsAward
+from memberbase.domain.uuids import uuid4_text
 
 CUSTOMER_REGISTERED = "customer.registered"
 CUSTOMER_UPDATED = "customer.updated"
@@ -69,7 +69,7 @@ class Event:
 def new_event(
     type_: str, org_id: int, customer_id: int, at: dt.datetime, request_id: str, data: dict[str, Any]
 ) -> Event:
-    return Event(str(uuid.uuid4()), type_, org_id, customer_id, at, request_id, jsonable(data))
+    return Event(uuid4_text(), type_, org_id, customer_id, at, request_id, jsonable(data))
 
 
 def award_event_data(award: Award, extra: dict[str, Any]) -> tuple[str, dict[str, Any]]:

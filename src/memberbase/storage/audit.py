@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from memberbase.domain.uuids import uuid4_text
 from memberbase.storage.tables import audit_log
 
 _INSERT = audit_log.insert()  # built once; rows go in as parameters
@@ -29,7 +29,7 @@ class AuditEntry:
 def audit_row(org_id: int, entry: AuditEntry) -> dict[str, Any]:
     return {
         "org_id": org_id,
-        "id": str(uuid.uuid4()),
+        "id": uuid4_text(),
         "customer_id": entry.customer_id,
         "action": entry.action,
         "till_code": entry.till_code,
