@@ -172,7 +172,10 @@ def prepare_rows(
     plan = plan_fresh(org, context, drafts, ids)
     if plan is not None:
         # The import reads outcomes only: the customer views stay here, unpickled nowhere.
-        plan.results = {p: dataclasses.replace(r, customer=None, effects=[]) for p, r in plan.results.items()}
+        plan.results = {
+            p: ItemResult(success=r.success, failure=r.failure, warnings=r.warnings)
+            for p, r in plan.results.items()
+        }
     return checked, plan
 
 
