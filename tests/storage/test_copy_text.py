@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +17,7 @@ from memberbase.storage.bulk import copy_text
 from memberbase.storage.copy_text import encode
 from memberbase.storage.database import create_engine
 from memberbase.usecases.unit_of_work import UnitOfWork
+from tests.conftest import postgres_database
 
 pytestmark = pytest.mark.anyio
 
@@ -80,10 +83,15 @@ def test_the_lines_of_some_positions_can_be_kept() -> None:
     assert copied.kept(set()) == b""
 
 
-async def test_postgresql_reads_back_exactly_what_was_encoded(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("COPY is PostgreSQL's")
-    engine = create_engine(database_url)
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A database of its own: COPY is PostgreSQL's (never skipped under CI=true)."""
+    yield from postgres_database(f"memberbase_copy_text_{os.getpid()}")
+
+
+@pytest.mark.postgres
+async def test_postgresql_reads_back_exactly_what_was_encoded(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
     try:
         async with UnitOfWork(engine) as uow:
             await uow.conn.run_sync(lambda sync: SAMPLES.create(sync))
