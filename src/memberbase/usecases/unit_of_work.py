@@ -65,7 +65,8 @@ class UnitOfWork:
 
     def emit_encoded(self, lines: bytes) -> None:
         """Events of customers this transaction creates, already outbox rows (`outbox.encode_events`)."""
-        self.encoded_events.append(lines)
+        if lines:  # a plan none of whose rows turned out new has none
+            self.encoded_events.append(lines)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
