@@ -380,7 +380,7 @@ class OrgConfig(_Frozen):
             found += [*campaign.referee_rewards, *campaign.referrer_rewards]
         return found
 
-    @property
+    @functools.cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -405,6 +405,11 @@ class OrgConfig(_Frozen):
     @functools.cached_property
     def programs_by_id(self) -> dict[int, Program]:
         return {p.id: p for p in self.programs}
+
+    @functools.cached_property
+    def tier_places(self) -> dict[tuple[int, int], tuple[Program, Tier, Tier | None]]:
+        """(programme id, tier serial) -> (programme, tier, next tier): each read renders one."""
+        return {(p.id, t.serial): (p, t, p.tier_after(t.serial)) for p in self.programs for t in p.tiers}
 
     def till(self, code: str) -> Till | None:
         return self.tills_by_code.get(code)

@@ -18,6 +18,8 @@ from memberbase.http.v1_1.times import local_time, zone_time
 from memberbase.usecases.auditing import Downstream
 from memberbase.usecases.results import CustomerView, Effect, ItemResult
 
+_AS_ASKED = Downstream()  # no header or flag: side effects reported
+
 
 def status(code: Code, total: int, succeeded: int, detail: str | None = None) -> dict[str, Any]:
     message = f"{code.message}: {detail}" if detail else code.message
@@ -110,6 +112,7 @@ def customer_json(
     views = _enrolment_views(customer, org)
     expiries = [zone_time(v.enrolment.tier_expires_on, zone) for v in views]
     head = views[0] if views else None
+    registered_on = zone_time(r.registered_on, zone)
     body: dict[str, Any] = {
         "user_id": r.id,
         "firstname": r.firstname,
@@ -125,8 +128,9 @@ def customer_json(
             "points_summary": [_points_summary(v, expiry) for v, expiry in zip(views, expiries, strict=True)]
         },
         "lifetime_purchases": 0,
-        "registered_on": zone_time(r.registered_on, zone),
-        "updated_on": zone_time(r.updated_on, zone),
+        "registered_on": registered_on,
+        # Most customers were never updated: the same time, written once.
+        "updated_on": registered_on if r.updated_on == r.registered_on else zone_time(r.updated_on, zone),
         "type": r.type.value,
         "source": r.source.lower(),
         "fraud_status": r.fraud_status,
@@ -199,7 +203,7 @@ def customers_envelope(
     """
     code = overall(results)
     items = []
-    downstream = downstream or Downstream()
+    downstream = downstream or _AS_ASKED
     report = downstream.report and not downstream.skip
     for result in results:
         if result.customer is not None:
