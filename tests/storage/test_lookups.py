@@ -13,7 +13,7 @@ import pytest
 
 from memberbase.domain.org_config import IdentifierType
 from memberbase.storage.customers import CustomerRepository
-from memberbase.storage.database import ReadStatement, reading
+from memberbase.storage.database import Statement, reading
 from memberbase.storage.lookups import customer_lookups
 from tests.support import Api
 
@@ -36,13 +36,13 @@ async def test_concurrent_holder_lookups_answer_each_caller(
     org = api.spec.org_id
     engine = engine_for()
     statements: list[Any] = []
-    real_fetch = ReadStatement.fetch
+    real_fetch = Statement.fetch
 
-    async def counted(self: ReadStatement, conn: Any, params: Any) -> Any:
+    async def counted(self: Statement, conn: Any, params: Any) -> Any:
         statements.append(params)
         return await real_fetch(self, conn, params)
 
-    monkeypatch.setattr(ReadStatement, "fetch", counted)
+    monkeypatch.setattr(Statement, "fetch", counted)
     try:
         lookups = customer_lookups(engine)
         asked = [

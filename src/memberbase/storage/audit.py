@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memberbase.domain.uuids import uuid4_text
+from memberbase.storage.database import Statement
 from memberbase.storage.tables import audit_log
 
-_INSERT = audit_log.insert()  # built once; rows go in as parameters
+_INSERT = Statement(audit_log.insert())  # built once; rows go in as parameters
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class AuditRepository:
         self._org_id = org_id
 
     async def add(self, entry: AuditEntry) -> None:
-        await self._conn.execute(_INSERT, audit_row(self._org_id, entry))
+        await _INSERT.execute(self._conn, audit_row(self._org_id, entry))
 
     async def for_customer(
         self, customer_id: int, since: dt.datetime | None = None, until: dt.datetime | None = None

@@ -20,12 +20,15 @@ from memberbase.domain.customer import V2_IDENTIFIER_NAMES, CustomerRecord, Cust
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType
 from memberbase.storage.counters import take_ids
-from memberbase.storage.database import ReadStatement
+from memberbase.storage.database import Statement
 from memberbase.storage.tables import customers, enrolments, identifiers, profiles
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands timestamps back naive; everything stored is UTC.
+    # SQLite hands timestamps back naive; everything stored is UTC. asyncpg's come in UTC
+    # already: a customer read converts four, so that case skips astimezone.
+    if value.tzinfo is dt.UTC:
+        return value
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
@@ -102,10 +105,13 @@ _COLUMNS = [c for c in customers.c if c.name != "org_id"]
 
 # Built once: rows go in as execute parameters, so SQLAlchemy neither rebuilds the
 # statement nor recomputes its cache key on every registration (a profiled hot spot).
-_INSERT_CUSTOMER = customers.insert()
-_INSERT_CUSTOMER_RETURNING_ID = customers.insert().returning(customers.c.id)
-_INSERT_PROFILE = profiles.insert()
-_INSERT_ENROLMENT = enrolments.insert()
+_INSERT_CUSTOMER = Statement(customers.insert())
+_INSERT_CUSTOMER_RETURNING_ID = Statement(customers.insert().returning(customers.c.id))
+_INSERT_PROFILE = Statement(profiles.insert())
+_INSERT_ENROLMENT = Statement(enrolments.insert())
+_INSERT_IDENTIFIERS = Statement(identifiers.insert())
+# Advisory locks on keys from `lock_key`, taken in the order given.
+LOCK = Statement(sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"))
 _FIND_OWNERS = (
     sa.select(identifiers.c.type.label("identifier_type"), *_COLUMNS)
     .join(
@@ -157,7 +163,7 @@ _ENROLMENT_FIELDS = (
     "program_id", "tier_serial", "tier_expires_on", "loyalty_points", "lifetime_points", "points_expire_on"
 )  # fmt: skip
 # `wanted_n` numbers the pairs asked for from 1: several lookups run as one statement.
-_FIND_OWNER_ENROLLED = ReadStatement(
+_FIND_OWNER_ENROLLED = Statement(
     sa.text(
         _HOLDER_COLUMNS
         + ", wanted.n AS wanted_n"
@@ -178,11 +184,11 @@ def _by_key_params(org_id: int, pairs: Iterable[tuple[str, str]]) -> dict[str, A
 
 
 # SQLite has no LATERAL; its planner takes the plain join by its keys.
-_OWNERS = ReadStatement(_FIND_OWNERS, on_postgresql=FIND_OWNERS_BY_KEY)
+_OWNERS = Statement(_FIND_OWNERS, on_postgresql=FIND_OWNERS_BY_KEY)
 _BY_ORG: sa.BindParameter[int] = sa.bindparam("org_id")
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 _ID_ARRAY: sa.BindParameter[Any] = sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger()))
-_GET = ReadStatement(
+_GET = Statement(
     sa.select(*_COLUMNS).where(customers.c.org_id == _BY_ORG, customers.c.id == sa.bindparam("id"))
 )
 _PROFILES = (
@@ -190,7 +196,7 @@ _PROFILES = (
     .where(profiles.c.org_id == _BY_ORG, profiles.c.customer_id.in_(_IDS))
     .order_by(profiles.c.customer_id, profiles.c.created_at, profiles.c.source, profiles.c.account_id)
 )
-_ENROLMENTS = ReadStatement(
+_ENROLMENTS = Statement(
     sa.select(enrolments)
     .where(enrolments.c.org_id == _BY_ORG, enrolments.c.customer_id.in_(_IDS))
     .order_by(enrolments.c.customer_id, enrolments.c.program_id),
@@ -206,7 +212,7 @@ _HOLDER_WHERE = (
 )
 # Several holders at once (PostgreSQL), each with whether they have the source account
 # asked for with it; a NULL source asks for none (true, as in _HOLDER).
-_HOLDERS_WITH_ACCOUNTS = ReadStatement(
+_HOLDERS_WITH_ACCOUNTS = Statement(
     sa.text(
         "SELECT wanted.n AS wanted_n, held.customer_id, wanted.source IS NULL"
         " OR EXISTS (SELECT 1 FROM profiles p WHERE p.org_id = :org_id"
@@ -216,8 +222,8 @@ _HOLDERS_WITH_ACCOUNTS = ReadStatement(
         " AS wanted(type, value, source, account_id, n)" + _HELD
     )
 )
-_HOLDER = ReadStatement(sa.select(identifiers.c.customer_id, sa.true()).where(*_HOLDER_WHERE))
-_HOLDER_WITH_ACCOUNT = ReadStatement(
+_HOLDER = Statement(sa.select(identifiers.c.customer_id, sa.true()).where(*_HOLDER_WHERE))
+_HOLDER_WITH_ACCOUNT = Statement(
     sa.select(
         identifiers.c.customer_id,
         sa.select(profiles.c.customer_id)
@@ -247,10 +253,7 @@ class CustomerRepository:
             return
         keys = sorted({lock_key(self._org_id, claim_type, value) for claim_type, value in wanted})
         if keys:
-            await self._conn.execute(
-                sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-                {"keys": keys},
-            )
+            await LOCK.execute(self._conn, {"keys": keys})
 
     async def lock_customers(self, customer_ids: Iterable[int]) -> None:
         """Serialise writers touching these customers (PostgreSQL), e.g. a referrer's counters."""
@@ -279,7 +282,11 @@ class CustomerRepository:
         rows = await _FIND_OWNER_ENROLLED.fetch(self._conn, _by_key_params(self._org_id, pairs))
         answers: list[tuple[CustomerRecord, list[Enrolment]] | None] = [None] * len(pairs)
         for row in rows:
-            held = [_enrolment(dict(zip(_ENROLMENT_FIELDS, e, strict=True))) for e in row["enrolled"] or ()]
+            # Each record in _ENROLMENT_FIELDS' order, read by position (no mapping per record).
+            held = [
+                Enrolment(program, tier, _utc(expires), loyalty, lifetime, _utc_or_none(points_expire))
+                for program, tier, expires, loyalty, lifetime, points_expire in row["enrolled"] or ()
+            ]
             answers[row["wanted_n"] - 1] = (_record(row), held)
         return answers
 
@@ -302,11 +309,11 @@ class CustomerRepository:
         row = {**plain_values(values), "org_id": self._org_id}
         if self._conn.dialect.name == "sqlite":
             row["id"] = await take_ids(self._conn, "customer")
-            await self._conn.execute(_INSERT_CUSTOMER, row)
+            await _INSERT_CUSTOMER.execute(self._conn, row)
             new_id = int(row["id"])
         else:
-            result = await self._conn.execute(_INSERT_CUSTOMER_RETURNING_ID, row)
-            new_id = int(result.scalar_one())
+            (inserted,) = await _INSERT_CUSTOMER_RETURNING_ID.fetch(self._conn, row)
+            new_id = int(inserted["id"])
         return new_id
 
     async def claim(self, customer_id: int, claims: Iterable[tuple[str, str]]) -> None:
@@ -320,7 +327,7 @@ class CustomerRepository:
             for t, v in sorted(set(claims))
         ]
         if rows:
-            await self._conn.execute(identifiers.insert(), rows)
+            await _INSERT_IDENTIFIERS.execute(self._conn, rows)
 
     async def claim_holders(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Which customer holds each of these (type, value) identifiers, for those held."""
@@ -398,7 +405,7 @@ class CustomerRepository:
         )
 
     async def add_profile(self, customer_id: int, profile: Profile) -> None:
-        await self._conn.execute(_INSERT_PROFILE, profile_row(self._org_id, customer_id, profile))
+        await _INSERT_PROFILE.execute(self._conn, profile_row(self._org_id, customer_id, profile))
 
     async def keep_profile(self, customer_id: int, profile: Profile) -> None:
         """Bring the profile of `profile.source`/`account_id` in step after a v1.1 update.
@@ -417,7 +424,7 @@ class CustomerRepository:
         ).scalar_one_or_none()
         row = profile_row(self._org_id, customer_id, profile)
         if stored is None:
-            await self._conn.execute(_INSERT_PROFILE, row)
+            await _INSERT_PROFILE.execute(self._conn, row)
             return
         v11_types = set(V2_IDENTIFIER_NAMES.values())
         kept = [i for i in stored if i.get("type") not in v11_types]
@@ -456,8 +463,8 @@ class CustomerRepository:
         return found
 
     async def enrol(self, customer_id: int, enrolment: Enrolment, now: dt.datetime) -> None:
-        await self._conn.execute(
-            _INSERT_ENROLMENT,
+        await _INSERT_ENROLMENT.execute(
+            self._conn,
             {
                 "org_id": self._org_id,
                 "customer_id": customer_id,

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
+import asyncpg
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Select, TextClause
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import TextualSelect
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -90,51 +94,132 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 _AUTOCOMMIT: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
-Readable = Select[Any] | TextualSelect | TextClause
+Runnable = Select[Any] | TextualSelect | TextClause | UpdateBase
 _ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 
-class ReadStatement:
-    """A hot read, compiled once for asyncpg and run on the driver itself on PostgreSQL.
+@dataclass(frozen=True)
+class _ForDriver:
+    """A statement compiled for asyncpg: its SQL, its parameters in order, their processing."""
 
-    SQLAlchemy's execution layer costs about 90 µs of CPU per statement on top of
-    asyncpg's 35 (parameter processing, result wrapping, the greenlet hop): on a lookup,
-    a quarter of the request. Only on `reading` connections (autocommit), where no
-    transaction SQLAlchemy has begun could be bypassed; elsewhere, and on SQLite, the
-    statement runs through SQLAlchemy as usual (on PostgreSQL, its PostgreSQL form: the
-    two may differ in plan, not only in syntax). Rows come back as mappings either way.
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor)
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        args = [params[name] for name in self.names]
+        for position, process in self.processors:
+            args[position] = process(args[position])
+        return args
+
+
+def _for_driver(statement: Runnable, column_keys: Sequence[str] | None = None) -> _ForDriver:
+    compiled = statement.compile(dialect=_ASYNCPG, column_keys=list(column_keys or ()) or None)
+    sql = str(compiled)
+    if "POSTCOMPILE" in sql:
+        raise ValueError("an expanding parameter cannot be compiled once; pass on_postgresql")
+    names = tuple(compiled.positiontup or ())
+    processors = []
+    for position, name in enumerate(names):
+        # What SQLAlchemy would do to the value: JSON columns are serialised here, say.
+        process = compiled.binds[name].type.dialect_impl(_ASYNCPG).bind_processor(_ASYNCPG)
+        if process is not None:
+            processors.append((position, process))
+    return _ForDriver(sql, names, tuple(processors))
+
+
+def _driver_of(conn: AsyncConnection) -> Any | None:
+    """The asyncpg connection under `conn` when a statement may run on it directly, else None.
+
+    On a `reading` connection (autocommit) always; in a transaction once SQLAlchemy has
+    begun it on the server (it does so lazily, with the transaction's first statement):
+    the statement then runs in that transaction, or savepoint, as through SQLAlchemy.
+    """
+    sync = conn.sync_connection
+    if sync is None or sync.invalidated or conn.dialect.name != "postgresql":
+        # (invalidated: reaching the driver would reconnect, outside a greenlet)
+        return None
+    # The checked-out driver connection, read as an attribute: get_raw_connection()
+    # would hop through a greenlet for it (16 µs a statement).
+    driver = sync.connection.driver_connection
+    if sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return driver
+    if sync.in_transaction() and driver is not None and driver.is_in_transaction():
+        return driver
+    return None
+
+
+def _as_sqlalchemy_error(exc: asyncpg.PostgresError, sql: str) -> sa_exc.DBAPIError:
+    # As SQLAlchemy reports the same error, so callers handle one kind (a lost race is an
+    # IntegrityError; `.orig.sqlstate` tells deadlocks and serialisation failures).
+    if isinstance(exc, asyncpg.exceptions.IntegrityConstraintViolationError):
+        return sa_exc.IntegrityError(sql, None, exc)
+    return sa_exc.DBAPIError(sql, None, exc)
+
+
+class Statement:
+    """A hot statement, compiled once for asyncpg and run on the driver itself on PostgreSQL.
+
+    SQLAlchemy's execution layer costs more CPU per statement than asyncpg's own (parameter
+    processing, result wrapping, and a greenlet per call, each of which maps and unmaps a
+    16 KiB frame stack): a registration runs a dozen statements, a lookup one. Where the
+    driver may not be used directly (`_driver_of`), and on SQLite, the statement runs
+    through SQLAlchemy as usual (on PostgreSQL, its PostgreSQL form: the two may differ in
+    plan, not only in syntax). Rows come back as mappings either way.
     """
 
-    def __init__(self, statement: Readable, *, on_postgresql: Readable | None = None) -> None:
-        """`on_postgresql`: the same read for the driver, where `statement` cannot be compiled
-        once (an expanding IN list: `= ANY(:array)` there)."""
+    def __init__(self, statement: Runnable, *, on_postgresql: Runnable | None = None) -> None:
+        """`on_postgresql`: the same statement for the driver, where `statement` cannot be
+        compiled once (an expanding IN list: `= ANY(:array)` there)."""
         self.statement = statement
-        for_driver = on_postgresql if on_postgresql is not None else statement
-        self._on_postgresql = for_driver
-        compiled = for_driver.compile(dialect=_ASYNCPG)
-        self._sql = str(compiled)
-        if "POSTCOMPILE" in self._sql:
-            raise ValueError("an expanding parameter cannot be compiled once; pass on_postgresql")
-        self._names = tuple(compiled.positiontup or ())
+        self._on_postgresql = on_postgresql if on_postgresql is not None else statement
+        # INSERT and UPDATE name their columns by the parameters given: compiled per set of keys.
+        self._by_keys = isinstance(self._on_postgresql, UpdateBase)
+        self._compiled: dict[tuple[str, ...], _ForDriver] = {}
+        if not self._by_keys:
+            self._compiled[()] = _for_driver(self._on_postgresql)
+
+    def _for(self, params: Mapping[str, Any]) -> _ForDriver:
+        keys = tuple(params) if self._by_keys else ()
+        found = self._compiled.get(keys)
+        if found is None:
+            found = self._compiled[keys] = _for_driver(self._on_postgresql, keys)
+        return found
+
+    def _portable(self, conn: AsyncConnection) -> Runnable:
+        return self._on_postgresql if conn.dialect.name == "postgresql" else self.statement
 
     async def fetch(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
-        sync = conn.sync_connection
-        if (
-            sync is not None
-            and not sync.invalidated  # else reaching the driver would reconnect, outside a greenlet
-            and sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-            and conn.dialect.name == "postgresql"
-        ):
-            # The checked-out driver connection, read as an attribute: get_raw_connection()
-            # would hop through a greenlet for it (16 µs a statement).
-            driver = sync.connection.driver_connection
-            assert driver is not None
-            rows: Sequence[Mapping[str, Any]] = await driver.fetch(
-                self._sql, *(params[name] for name in self._names)
-            )
-            return rows
-        statement = self._on_postgresql if conn.dialect.name == "postgresql" else self.statement
-        return cast(Sequence[Mapping[str, Any]], (await conn.execute(statement, params)).mappings().all())
+        driver = _driver_of(conn)
+        if driver is None:
+            result = await conn.execute(self._portable(conn), params)
+            return cast(Sequence[Mapping[str, Any]], result.mappings().all())
+        compiled = self._for(params)
+        try:
+            rows: Sequence[Mapping[str, Any]] = await driver.fetch(compiled.sql, *compiled.args(params))
+        except asyncpg.PostgresError as exc:
+            raise _as_sqlalchemy_error(exc, compiled.sql) from exc
+        return rows
+
+    async def execute(
+        self, conn: AsyncConnection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Run it for one set of parameters, or for each of a list (rows to insert, say)."""
+        driver = _driver_of(conn)
+        if driver is None:
+            await conn.execute(self._portable(conn), params)
+            return
+        listed = [params] if isinstance(params, Mapping) else params
+        if not listed:
+            return
+        compiled = self._for(listed[0])
+        try:
+            if len(listed) == 1:
+                await driver.execute(compiled.sql, *compiled.args(listed[0]))
+            else:
+                await driver.executemany(compiled.sql, [compiled.args(p) for p in listed])
+        except asyncpg.PostgresError as exc:
+            raise _as_sqlalchemy_error(exc, compiled.sql) from exc
 
 
 def _drop_closed_connections(engine: AsyncEngine) -> None:

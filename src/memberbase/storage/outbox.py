@@ -14,10 +14,11 @@ from memberbase.domain.events import Event
 from memberbase.storage.bulk import copy_rows, copy_text, take_sequence
 from memberbase.storage.copy_text import CopyText, encode
 from memberbase.storage.counters import take_ids
-from memberbase.storage.customers import lock_key
+from memberbase.storage.customers import LOCK, lock_key
+from memberbase.storage.database import Statement
 from memberbase.storage.tables import outbox
 
-_INSERT = outbox.insert()
+_INSERT = Statement(outbox.insert())
 COPY_FROM = 50  # events in one transaction; below this a plain INSERT is quicker
 
 
@@ -87,10 +88,7 @@ async def append(
             }
         )
         if keys:
-            await conn.execute(
-                sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-                {"keys": keys},
-            )
+            await LOCK.execute(conn, {"keys": keys})
         if len(rows) >= COPY_FROM:  # an import batch: ids in one round trip, rows by COPY
             for row, new_id in zip(rows, await take_sequence(conn, "outbox_id_seq", len(rows)), strict=True):
                 row["id"] = new_id
@@ -100,7 +98,7 @@ async def append(
         first = await take_ids(conn, "outbox", len(rows))
         for offset, row in enumerate(rows):
             row["id"] = first + offset
-    await conn.execute(_INSERT, [{**row, "published_at": None} for row in rows])
+    await _INSERT.execute(conn, [{**row, "published_at": None} for row in rows])
 
 
 async def _append_encoded(conn: AsyncConnection, lines: bytes) -> None:

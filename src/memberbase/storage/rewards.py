@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memberbase.domain.rewards import CouponAward, CurrencyAward, PointsAward
 from memberbase.storage.counters import take_ids
+from memberbase.storage.database import Statement
 from memberbase.storage.tables import (
     coupons,
     currency_balances,
@@ -30,7 +31,7 @@ class Balance:
     tier_serial: int
 
 
-_INSERT_LEDGER = reward_ledger.insert()
+_INSERT_LEDGER = Statement(reward_ledger.insert())
 _INSERT_COUPON = coupons.insert()
 
 
@@ -115,11 +116,12 @@ class RewardRepository:
             "points": award.points,
             "expires": award.expires_on,
         }
-        row = (await self._conn.execute(_BUMP_POINTS, params)).first()
-        if row is None:
+        rows = await _BUMP_POINTS.fetch(self._conn, params)
+        if not rows:
             return None
-        await self._conn.execute(_INSERT_LEDGER, ledger_row(self._org_id, award, reason))
-        return Balance(int(row[0]), int(row[1]), int(row[2]))
+        await _INSERT_LEDGER.execute(self._conn, ledger_row(self._org_id, award, reason))
+        row = rows[0]
+        return Balance(int(row["loyalty_points"]), int(row["lifetime_points"]), int(row["tier_serial"]))
 
     async def set_tier(self, customer_id: int, program_id: int, serial: int, expires: dt.datetime) -> None:
         await self._conn.execute(
@@ -134,7 +136,7 @@ class RewardRepository:
 
     async def add_currency(self, award: CurrencyAward) -> int:
         """Ledger row plus balance; returns the balance after the award."""
-        await self._conn.execute(_INSERT_LEDGER, ledger_row(self._org_id, award))
+        await _INSERT_LEDGER.execute(self._conn, ledger_row(self._org_id, award))
         dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
         upsert = dialect.insert(currency_balances).values(
             org_id=self._org_id,
@@ -209,7 +211,7 @@ def _earliest(column: sa.ColumnElement[dt.datetime]) -> sa.ColumnElement[dt.date
 
 
 # Built once: the registration path pays points on every call.
-_BUMP_POINTS = (
+_BUMP_POINTS = Statement(
     enrolments.update()
     .where(
         # Named apart from the columns: an UPDATE reserves the column names for its SET values.
