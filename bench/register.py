@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from common import fresh_database, percentile, production_workers, run
 from loadgen import LoadResult, basic_auth, request_bytes, run_load
-from raw import prepare, raw_load
+from raw import WARM_PER_CONNECTION, prepare, raw_load
 
 ORG_YAML = """
 orgs:
@@ -209,7 +209,7 @@ def main() -> None:
             # As many customers as the API registered (a batch request carries 100).
             count = args.requests * per_request
             latencies, elapsed = run(raw_load(raw_url, clients, count, args.max_seconds, first))
-            first += count
+            first += count + clients * WARM_PER_CONNECTION
             raw_rows[clients] = (len(latencies) / elapsed, latencies)
 
     unit = "customers/s"
