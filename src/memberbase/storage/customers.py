@@ -176,6 +176,7 @@ _FIND_OWNER_ENROLLED = Statement(
 )
 # The holder of each (type, value), one probe of the identifiers key per pair (see above).
 CLAIM_HOLDERS_BY_KEY = sa.text("SELECT wanted.type, wanted.value, held.customer_id" + _HELD_BY_KEY)
+_CLAIM_HOLDERS = Statement(CLAIM_HOLDERS_BY_KEY)
 
 
 def _by_key_params(org_id: int, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -335,14 +336,13 @@ class CustomerRepository:
         if not pairs:
             return {}
         if self._conn.dialect.name == "postgresql":
-            rows = await self._conn.execute(CLAIM_HOLDERS_BY_KEY, _by_key_params(self._org_id, pairs))
-        else:
-            match = sa.or_(*(sa.and_(identifiers.c.type == t, identifiers.c.value == v) for t, v in pairs))
-            query = sa.select(identifiers.c.type, identifiers.c.value, identifiers.c.customer_id).where(
-                identifiers.c.org_id == self._org_id, match
-            )
-            rows = await self._conn.execute(query)
-        return {(r[0], r[1]): int(r[2]) for r in rows}
+            held = await _CLAIM_HOLDERS.fetch(self._conn, _by_key_params(self._org_id, pairs))
+            return {(r["type"], r["value"]): int(r["customer_id"]) for r in held}
+        match = sa.or_(*(sa.and_(identifiers.c.type == t, identifiers.c.value == v) for t, v in pairs))
+        query = sa.select(identifiers.c.type, identifiers.c.value, identifiers.c.customer_id).where(
+            identifiers.c.org_id == self._org_id, match
+        )
+        return {(r[0], r[1]): int(r[2]) for r in await self._conn.execute(query)}
 
     async def holders_of(self, asked: Sequence[HolderQuestion]) -> list[tuple[int, bool] | None]:
         """For each (claim, account): who holds the identifier and, when `account` is given,
