@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import gc
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +16,18 @@ import pytest
 from typer.testing import CliRunner
 
 from memberbase.cli.main import app
-from memberbase.importing.rows import FileProblem
+from memberbase.domain.org_config import OrgConfig
+from memberbase.importing.rows import FileProblem, read_rows
 from memberbase.storage.database import create_engine
 from memberbase.usecases import register_customers
-from memberbase.usecases.import_customers import ImportRefused, ImportRequest, ImportStatus, import_customers
+from memberbase.usecases.auditing import RequestContext
+from memberbase.usecases.import_customers import (
+    ImportRefused,
+    ImportRequest,
+    ImportStatus,
+    import_customers,
+    prepare_in_helper,
+)
 from tests.rewards_support import COUPON_SERIES, loyalty_api, query
 from tests.support import OrgSpec
 
@@ -411,3 +423,19 @@ async def test_a_collision_in_the_fast_path_falls_back_to_row_by_row(
     assert len({c[0] for c in codes}) == 3
     events = await query(database_url, "SELECT count(*) FROM outbox WHERE org_id = :o", o=org_spec.org_id)
     assert events[0][0] == 9  # 3 x (registered, points, coupon): none from the rolled-back attempt
+
+
+def test_a_helper_keeps_what_it_loaded_out_of_the_collectors_sight_after_its_first_batch(
+    tmp_path: Path,
+) -> None:
+    """The collector's full passes walked a helper's whole heap every few batches."""
+    path = write_csv(tmp_path / "gc.csv", [["mobile", "firstname"], ["919811300001", "Gc"]])
+    org = OrgConfig.model_validate({"id": 1, "name": "o", "base_country": "IN", "tills": [{"code": "t"}]})
+    request = ImportRequest(org_id=1, path=path, fmt="csv", rejects_path=tmp_path / "gc.rejects.csv")
+    context = RequestContext(till_code="t", request_id="import-gc", now=dt.datetime.now(dt.UTC))
+    rows = list(read_rows(path, "csv", 0, 1))
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as helper:
+        assert helper.submit(gc.get_freeze_count).result() == 0
+        checked, _ = helper.submit(prepare_in_helper, rows, request, org, context, []).result()
+        assert [type(c).__name__ for c in checked] == ["ValidDraft"]
+        assert helper.submit(gc.get_freeze_count).result() > 0
