@@ -39,11 +39,8 @@ async def test_reads_see_the_same_rows_in_and_out_of_a_transaction(database_url:
         await engine.dispose()
 
 
-async def test_on_postgresql_a_reading_connection_skips_sqlalchemy(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    engine = create_engine(database_url)
-    postgres = engine.dialect.name == "postgresql"
+def _count_sqlalchemy_executes(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """From now on, each statement run through SQLAlchemy, listed."""
     calls: list[Any] = []
     real = AsyncConnection.execute
 
@@ -51,9 +48,18 @@ async def test_on_postgresql_a_reading_connection_skips_sqlalchemy(
         calls.append(args[0])
         return await real(self, *args, **kwargs)
 
+    monkeypatch.setattr(AsyncConnection, "execute", counted)
+    return calls
+
+
+async def test_on_postgresql_a_reading_connection_skips_sqlalchemy(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(database_url)
+    postgres = engine.dialect.name == "postgresql"
     try:
         async with reading(engine) as conn:
-            monkeypatch.setattr(AsyncConnection, "execute", counted)
+            calls = _count_sqlalchemy_executes(monkeypatch)
             assert list(await ORG_NAMES.fetch(conn, {"org_id": -1})) == []
         assert len(calls) == (0 if postgres else 1)
     finally:
@@ -111,14 +117,7 @@ async def test_writes_in_a_begun_transaction_skip_sqlalchemy_and_commit_with_it(
 ) -> None:
     engine = create_engine(database_url)
     postgres = engine.dialect.name == "postgresql"
-    calls: list[Any] = []
-    real = AsyncConnection.execute
-
-    async def counted(self: AsyncConnection, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args[0])
-        return await real(self, *args, **kwargs)
-
-    monkeypatch.setattr(AsyncConnection, "execute", counted)
+    calls = _count_sqlalchemy_executes(monkeypatch)
     try:
         async with UnitOfWork(engine) as uow:
             # The transaction's first statement begins it on the server: through SQLAlchemy.
