@@ -37,13 +37,19 @@ def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _enrolment(row: Mapping[str, Any]) -> Enrolment:
+    return _enrolment_of(tuple(row[name] for name in _ENROLMENT_FIELDS))
+
+
+def _enrolment_of(values: Sequence[Any]) -> Enrolment:
+    """From an enrolment's values in `_ENROLMENT_FIELDS` order (a row, or a record of an array)."""
+    program_id, tier_serial, tier_expires_on, loyalty_points, lifetime_points, points_expire_on = values
     return Enrolment(
-        program_id=row["program_id"],
-        tier_serial=row["tier_serial"],
-        tier_expires_on=_utc(row["tier_expires_on"]),
-        loyalty_points=row["loyalty_points"],
-        lifetime_points=row["lifetime_points"],
-        points_expire_on=_utc_or_none(row["points_expire_on"]),
+        program_id,
+        tier_serial,
+        _utc(tier_expires_on),
+        loyalty_points,
+        lifetime_points,
+        _utc_or_none(points_expire_on),
     )
 
 
@@ -283,11 +289,7 @@ class CustomerRepository:
         rows = await _FIND_OWNER_ENROLLED.fetch(self._conn, _by_key_params(self._org_id, pairs))
         answers: list[tuple[CustomerRecord, list[Enrolment]] | None] = [None] * len(pairs)
         for row in rows:
-            # Each record in _ENROLMENT_FIELDS' order, read by position (no mapping per record).
-            held = [
-                Enrolment(program, tier, _utc(expires), loyalty, lifetime, _utc_or_none(points_expire))
-                for program, tier, expires, loyalty, lifetime, points_expire in row["enrolled"] or ()
-            ]
+            held = [_enrolment_of(e) for e in row["enrolled"] or ()]
             answers[row["wanted_n"] - 1] = (_record(row), held)
         return answers
 

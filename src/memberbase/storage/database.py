@@ -205,12 +205,12 @@ class Statement:
         self, conn: AsyncConnection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
     ) -> None:
         """Run it for one set of parameters, or for each of a list (rows to insert, say)."""
+        listed = [params] if isinstance(params, Mapping) else params
+        if not listed:
+            return
         driver = _driver_of(conn)
         if driver is None:
             await conn.execute(self._portable(conn), params)
-            return
-        listed = [params] if isinstance(params, Mapping) else params
-        if not listed:
             return
         compiled = self._for(listed[0])
         try:
