@@ -75,6 +75,7 @@ class CustomerDraft:
     custom_fields: list[tuple[str, str]] = field(default_factory=list)
     extended_fields: list[tuple[str, object]] = field(default_factory=list)
     referral_code: str | None = None
+    customer_id: int | None = None  # v1.1 customer/update's `id`
 
 
 @dataclass
@@ -97,6 +98,8 @@ class ValidDraft:
     extended_fields: dict[str, str | int]
     warnings: list[Warning_] = field(default_factory=list)
     referral_code: str | None = None
+    customer_id: int | None = None  # v1.1 customer/update's `id`
+    till_sent: bool = False  # registered_till was given (else it is the caller's till)
 
 
 @dataclass
@@ -122,6 +125,8 @@ class CustomerRecord:
     extended_fields: dict[str, str | int]
     status_label: str | None = None
     referral_code: str | None = None
+    version: int = 1  # bumped by every change; v2's ETag
+    merged_into: int | None = None  # a merge's victim: the survivor's id
 
     def identifier(self, kind: IdentifierType) -> str | None:
         return {

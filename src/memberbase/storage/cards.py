@@ -83,3 +83,14 @@ class CardRepository:
                 )
             )
         return found
+
+    async def remove(self, customer_id: int, number: str) -> bool:
+        """De-link the customer's card; False when the customer holds no such card."""
+        result = await self._conn.execute(
+            cards.delete().where(
+                cards.c.org_id == self._org_id,
+                cards.c.customer_id == customer_id,
+                cards.c.card_number == number,
+            )
+        )
+        return bool(result.rowcount)

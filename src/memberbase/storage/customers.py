@@ -104,6 +104,8 @@ def _record(m: Mapping[str, Any]) -> CustomerRecord:
         extended_fields=dict(m["extended_fields"] or {}),
         status_label=m["status_label"],
         referral_code=m["referral_code"],
+        version=m["version"],
+        merged_into=m["merged_into"],
     )
 
 
@@ -198,6 +200,14 @@ _ID_ARRAY: sa.BindParameter[Any] = sa.bindparam("ids", type_=postgresql.ARRAY(sa
 _GET = Statement(
     sa.select(*_COLUMNS).where(customers.c.org_id == _BY_ORG, customers.c.id == sa.bindparam("id"))
 )
+# The customer row, locked until the transaction ends: an update reads, decides and writes
+# without another writer changing the row in between (SQLite's writers are serial anyway).
+_GET_FOR_UPDATE = Statement(
+    sa.select(*_COLUMNS).where(customers.c.org_id == _BY_ORG, customers.c.id == sa.bindparam("id")),
+    on_postgresql=sa.select(*_COLUMNS)
+    .where(customers.c.org_id == _BY_ORG, customers.c.id == sa.bindparam("id"))
+    .with_for_update(),
+)
 _PROFILES = (
     sa.select(profiles)
     .where(profiles.c.org_id == _BY_ORG, profiles.c.customer_id.in_(_IDS))
@@ -250,6 +260,10 @@ class CustomerRepository:
         self._conn = conn
         self._org_id = org_id
 
+    @property
+    def conn(self) -> AsyncConnection:
+        return self._conn
+
     async def lock_identifiers(self, wanted: Iterable[tuple[str, str]]) -> None:
         """Serialise writers of the same identifiers (PostgreSQL; SQLite writers are serial already).
 
@@ -299,6 +313,11 @@ class CustomerRepository:
 
     async def get_or_none(self, customer_id: int) -> CustomerRecord | None:
         rows = await _GET.fetch(self._conn, {"org_id": self._org_id, "id": customer_id})
+        return _record(rows[0]) if rows else None
+
+    async def get_for_update(self, customer_id: int) -> CustomerRecord | None:
+        """The customer, its row locked for the rest of the transaction (PostgreSQL)."""
+        rows = await _GET_FOR_UPDATE.fetch(self._conn, {"org_id": self._org_id, "id": customer_id})
         return _record(rows[0]) if rows else None
 
     async def get(self, customer_id: int) -> CustomerRecord:
@@ -398,12 +417,13 @@ class CustomerRepository:
             )
 
     async def update(self, customer_id: int, values: dict[str, Any]) -> None:
+        """Change these columns; every change bumps the customer's version (v2's ETag)."""
         if not values:
             return
         await self._conn.execute(
             customers.update()
             .where(customers.c.org_id == self._org_id, customers.c.id == customer_id)
-            .values(plain_values(values))
+            .values({**plain_values(values), "version": customers.c.version + 1})
         )
 
     async def add_profile(self, customer_id: int, profile: Profile) -> None:
@@ -433,6 +453,28 @@ class CustomerRepository:
         changed = {k: row[k] for k in ("firstname", "lastname", "comm_channels", "fields")}
         changed["identifiers"] = [*row["identifiers"], *kept]
         await self._conn.execute(profiles.update().where(where).values(changed))
+
+    async def update_profile(
+        self, customer_id: int, account: tuple[str, str], values: dict[str, Any]
+    ) -> None:
+        """Change columns of one source account's profile (names, fields, comm channels)."""
+        await self._conn.execute(
+            profiles.update()
+            .where(
+                profiles.c.org_id == self._org_id,
+                profiles.c.customer_id == customer_id,
+                profiles.c.source == account[0],
+                profiles.c.account_id == account[1],
+            )
+            .values(values)
+        )
+
+    async def claims_of(self, customer_id: int) -> set[tuple[str, str]]:
+        """Every (type, value) identifier the customer holds, card numbers included."""
+        query = sa.select(identifiers.c.type, identifiers.c.value).where(
+            identifiers.c.org_id == self._org_id, identifiers.c.customer_id == customer_id
+        )
+        return {(r[0], r[1]) for r in (await self._conn.execute(query)).all()}
 
     async def profiles(self, customer_ids: list[int]) -> dict[int, list[Profile]]:
         if not customer_ids:

@@ -94,6 +94,10 @@ customers = sa.Table(
     sa.Column("extended_fields", Json, nullable=False),
     sa.Column("status_label", sa.String(100)),
     sa.Column("referral_code", sa.String(100)),
+    # Bumped by every change: v2 reads answer it as the ETag, PUT's If-Match compares it.
+    sa.Column("version", sa.BigInteger, nullable=False, server_default="1"),
+    # Set on a merge's victim: its id keeps answering reads, as the survivor.
+    sa.Column("merged_into", sa.BigInteger),
 )
 
 # One account of a customer in one source (and, for multi-account sources, one accountId).
@@ -256,6 +260,61 @@ referrals = sa.Table(
     sa.Column("referred_at", Timestamp, nullable=False),
     sa.ForeignKeyConstraint(["org_id", "referee_id"], ["customers.org_id", "customers.id"]),
     sa.Index("ix_referrals_org_id_referrer_id", "org_id", "referrer_id"),
+)
+
+# Every status label a customer has had, newest last; never rewritten.
+status_log = sa.Table(
+    "status_log",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("previous_label", sa.String(100)),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("created_on", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("user_context", Json),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    sa.Index("ix_status_log_org_id_customer_id_created_on", "org_id", "customer_id", "created_on"),
+)
+
+# One merge of a victim into a survivor: who, when, why, and exactly what moved (so it can
+# be previewed beforehand and undone afterwards).
+merges = sa.Table(
+    "merges",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("survivor_id", sa.BigInteger, nullable=False),
+    sa.Column("victim_id", sa.BigInteger),  # none: a source account added (v2, 8050)
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("till_code", sa.String(100), nullable=False),
+    sa.Column("user_context", Json),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("moved", Json, nullable=False),
+    sa.Column("undone_at", Timestamp),
+    sa.ForeignKeyConstraint(["org_id", "survivor_id"], ["customers.org_id", "customers.id"]),
+    sa.Index("ix_merges_org_id_survivor_id", "org_id", "survivor_id"),
+    sa.Index("ix_merges_org_id_victim_id", "org_id", "victim_id"),
+)
+
+# The first answer to a write sent with an Idempotency-Key, stored in the write's own
+# transaction: a retry with the same key gets it back instead of running again.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Index("ix_idempotency_keys_org_id_expires_at", "org_id", "expires_at"),
 )
 
 # Events waiting for (and kept after) delivery to the broker, written in the transaction
