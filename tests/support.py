@@ -159,6 +159,24 @@ class Api:
     async def get(self, **params: str) -> httpx.Response:
         return await self.client.get("/v1.1/customer/get", params=params, headers=self.auth)
 
+    async def update(
+        self, *customers: dict[str, Any], headers: dict[str, str] | None = None, method: str = "POST"
+    ) -> httpx.Response:
+        return await self.client.request(
+            method,
+            "/v1.1/customer/update",
+            params={"format": "json"},
+            json=envelope(*customers),
+            headers={**self.auth, **(headers or {})},
+        )
+
+    async def update_one(self, customer: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        """The single item of an update response."""
+        body = (await self.update(customer, **kw)).json()
+        items: list[dict[str, Any]] = body["response"]["customers"]["customer"]
+        assert len(items) == 1, body
+        return items[0]
+
     async def v2_add(
         self, body: dict[str, Any], headers: dict[str, str] | None = None, **params: str
     ) -> httpx.Response:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     access_log: bool = Field(False, description="log one JSON line per request")
     rate_limit_prefix: str = Field("memberbase", min_length=1, description="names the shared counters")
     failed_logins_per_5_minutes: int = Field(10, ge=1, le=10_000, description="then a login is refused 429")
+    idempotency_hours: int = Field(
+        24, ge=1, le=24 * 30, description="how long the answer to a write with an Idempotency-Key is kept"
+    )
     nats_url: str | None = Field(
         None, description="nats://127.0.0.1:4222 to publish the event outbox to NATS JetStream"
     )

@@ -68,6 +68,8 @@ class Codes:
     TOKEN_EXPIRED = _c(498, "Token expired at {}", R)
     INVALID_CLIENT = _c(320001, "Invalid client key and secret", R)
     INVALID_ATTRIBUTION_TILL = _c(91021, "Invalid attribution TILL passed", R)
+    IDEMPOTENCY_KEY_INVALID = _c(4221, "Idempotency-Key must be 1 to 255 visible ASCII characters", R)
+    IDEMPOTENCY_KEY_REUSED = _c(4222, "Idempotency-Key was already used with a different request", R)
 
     # v1.1 item successes
     CUSTOMER_REGISTERED = _c(1000, "Customer registration successful", S)
@@ -87,6 +89,7 @@ class Codes:
         E,
     )
     CUSTOMER_NOT_FOUND = _c(1012, "Cannot find customer with the provided mobile/external ID/e-mail ID", E)
+    NO_IDENTIFIER = _c(1015, "No identifier provided to get loyalty users", E)
     REGISTRATION_DATE_NOT_ALLOWED = _c(
         1034,
         "Unable to register. Registration date is not within the allowed past or future date limit",
@@ -108,8 +111,11 @@ class Codes:
     # v1.1 item warnings (the customer is still stored)
     CUSTOM_FIELD_INVALID = _c(1017, "Provided Custom Field is invalid", W)
     EXTENDED_FIELD_INVALID = _c(91015, "Provided Extended Field is invalid", W)
+    PRIMARY_NOT_UPDATABLE = _c(91005, "{} is primary identifier and cannot be updated", W)
     IDENTIFIER_UPDATE_NOT_ALLOWED = _c(91006, "{} update is not allowed", W)
     IDENTIFIER_TAKEN = _c(91007, "{} is already occupied by some other user, ignoring it", W)
+    SURVIVOR_RETRIEVED = _c(91009, "Retrieved survivor account for the requested merge victim", W)
+    MERGED_INTO_SURVIVOR = _c(91090, "Customer merged into the customer that already held the identifier", W)
 
     # Referral warnings (v1.1 items and v2 warnings alike): the customer is stored, the
     # referral earns nothing. The hosted docs name the 1202-1206 family without wording.
@@ -142,10 +148,14 @@ class V2Codes:
     NO_SOURCE = _c(8004, "Add failed, No source passed", E)
     NO_VALID_IDENTIFIER = _c(8005, "Add failed, No valid identifiers passed", E)
     SAME_SOURCE_EXISTS = _c(8006, "Customer already exists for same source", E)
+    SAME_SOURCE_CONFLICT = _c(8007, "Update failed, customer already exists for same source", E)
     INVALID_IDENTIFIER = _c(8013, "Lookup, Invalid identifier passed", E)
     INVALID_PRIMARY_ID = _c(8014, "Error in customer registration: Invalid Primary Id - {}", E)
     MOBILE_COUNTRY_NOT_CONFIGURED = _c(8014, "Mobile number validation failed", E)
     CUSTOMER_NOT_FOUND = _c(8015, "Customer not found for the given identifiers", E)
+    LOYALTY_DOWNGRADE_NOT_ALLOWED = _c(8018, "Conversion from loyalty to non-loyalty not allowed", E)
+    NOT_IN_SOURCE = _c(8065, "User not found for given source", E)
+    NO_CHANGE_IDENTIFIERS = _c(8070, "No valid change identifiers passed", E)
     INVALID_REGISTRATION_DATE = _c(8017, "Error in customer registration: Invalid registration date", E)
     EXTERNAL_ID_INVALID = _c(8020, "External ID validation failed", E)
     ACCOUNT_ID_MISSING = _c(8045, "Account id is not passed", E)
@@ -160,11 +170,23 @@ class V2Codes:
     PROGRAM_UNKNOWN = _c(8306, "Loyalty program is not configured for the organisation", E)
     TIER_UNKNOWN = _c(8307, "Tier is not configured for the loyalty program", E)
     CARD_SERIES_EXHAUSTED = _c(8308, "Card series has no card numbers left", E)
+    STATUS_CHANGE_NOT_ALLOWED = _c(8310, "Status change is not allowed", E)
+    VERSION_MISMATCH = _c(8311, "Customer was changed since it was read (If-Match)", E)
+    IDENTIFIERS_NOT_CHANGEABLE = _c(
+        8312, "Identifiers and source cannot be changed with this API, use changeIdentifier", E
+    )
     CONCURRENT_ACTIONS = _c(
         521, "Multiple actions are running for the same customer, Please try after some time", E
     )
+    IDEMPOTENCY_KEY_INVALID = _c(8421, "Idempotency-Key must be 1 to 255 visible ASCII characters", E)
+    IDEMPOTENCY_KEY_REUSED = _c(8422, "Idempotency-Key was already used with a different request", E)
 
     MERGED_ACROSS_SOURCES = _c(8050, "Same Customer found in other sources,Combining", W)
+    MERGED_WITH_USER = _c(8051, "Same Customer found in other sources, Merging with userId {}", W)
+    MERGED_CUSTOMER_FOUND = _c(8069, "Merged customer found", W)
+    MOBILE_ALREADY_ATTACHED = _c(8071, "Mobile is already attached to this user", W)
+    EMAIL_ALREADY_ATTACHED = _c(8072, "Email is already attached to this user", W)
+    EXTERNAL_ID_ALREADY_ATTACHED = _c(8073, "External id is already attached to this user", W)
     INVALID_EMAIL_DROPPED = _c(8055, "Invalid email id, ignored", W)
     INVALID_MOBILE_DROPPED = _c(8056, "Invalid mobile number, ignored", W)
     ASSOCIATED_WITH_INVALID = _c(8077, "Invalid associatedWith, attribution not updated", W)

@@ -21,6 +21,7 @@ from memberbase.domain.loyalty import Enrolment, enrolments_on_registration, tie
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.sources import MULTI_ACCOUNT_SOURCES, SOURCES, account_of
 from memberbase.domain.v2_request import (
+    CARD_CLAIM,
     CARD_TYPES,
     CLAIM_TYPES,
     OTHER_IDENTIFIER_MAX,
@@ -283,3 +284,36 @@ def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime, joining: Joining
         status_label=status_label,
         warnings=warnings,
     )
+
+
+def checked_fields(
+    custom: dict[str, Any], extended: dict[str, Any], org: OrgConfig
+) -> tuple[dict[str, str], dict[str, str | int], list[Warning_]] | Failure:
+    """Custom fields (unknown ones dropped with warning 1017) and extended fields (typed by the
+    catalogue; one not enabled or of the wrong type refuses the request), as registration checks them."""
+    warnings: list[Warning_] = []
+    try:
+        return _fields(custom, org, warnings), _extended(extended, org), warnings
+    except _Refused as refused:
+        return refused.failure
+
+
+def canonical_claim(item: IdentifierIn, org: OrgConfig) -> tuple[str, str] | Failure | None:
+    """(claim type, canonical value) of one identifier as registration reads it; cards by number;
+    None for an empty or dropped value."""
+    if item.type in CARD_TYPES:
+        number = (item.value or "").strip()
+        return (CARD_CLAIM, number) if number else None
+    try:
+        found = _identifier(item, org, [])
+    except _Refused as refused:
+        return refused.failure
+    return None if found is None else (found[0], found[1])
+
+
+def card_request(item: IdentifierIn, org: OrgConfig) -> CardRequest | Failure:
+    """A card to link (series, number or one to generate, status label), as registration reads it."""
+    try:
+        return _card(item, org)
+    except _Refused as refused:
+        return refused.failure

@@ -48,7 +48,9 @@ def name_is_valid(value: str, max_length: int) -> bool:
     return len(value) <= max_length and all(ch.isalnum() or ch in " -'" for ch in value)
 
 
-def _identifiers(draft: CustomerDraft, org: OrgConfig) -> dict[IdentifierType, str] | Failure:
+def _identifiers(
+    draft: CustomerDraft, org: OrgConfig, *, update: bool = False
+) -> dict[IdentifierType, str] | Failure:
     found: dict[IdentifierType, str] = {}
     if not _blank(draft.mobile):
         assert draft.mobile is not None
@@ -70,6 +72,10 @@ def _identifiers(draft: CustomerDraft, org: OrgConfig) -> dict[IdentifierType, s
         if not external_id_fits(external_id, org):
             return Failure(Codes.INVALID_EXTERNAL_ID)
         found[IdentifierType.EXTERNAL_ID] = external_id
+    if update:
+        # An update names its customer by one identifier (or by id); the org's required
+        # identifiers are a registration rule.
+        return found
     if not found:
         return Failure(Codes.NO_VALID_IDENTIFIER)
     for kind, code in _REQUIRED_CODES.items():
@@ -134,10 +140,14 @@ def _fields(
 
 
 def validate_draft(
-    draft: CustomerDraft, org: OrgConfig, caller_till: str, now: dt.datetime
+    draft: CustomerDraft, org: OrgConfig, caller_till: str, now: dt.datetime, *, update: bool = False
 ) -> ValidDraft | Failure:
-    """The draft with canonical values, or the first rule it breaks."""
-    identifiers = _identifiers(draft, org)
+    """The draft with canonical values, or the first rule it breaks.
+
+    `update`: the item of a v1.1 customer/update, whose identifiers only name the customer
+    (or fill one it lacks), so none is required.
+    """
+    identifiers = _identifiers(draft, org, update=update)
     if isinstance(identifiers, Failure):
         return identifiers
     problem = _names(draft)
@@ -189,6 +199,8 @@ def validate_draft(
         extended_fields=extended,
         warnings=warnings,
         referral_code=(draft.referral_code or "").strip() or None,
+        customer_id=draft.customer_id,
+        till_sent=not _blank(draft.registered_till),
     )
 
 

@@ -48,6 +48,7 @@ async def read_bounded(request: Request, limit: int) -> bytes:
             raise ApiError(Codes.BODY_TOO_LARGE, 413, f"the limit is {limit} bytes")
         chunks.append(chunk)
     raw = b"".join(chunks)
+    request.state.raw_body = raw  # what an Idempotency-Key's fingerprint covers
     if not raw.strip():
         raise ApiError(Codes.INPUT_INVALID, 400, "the request body is empty")
     return raw

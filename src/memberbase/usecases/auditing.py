@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memberbase.domain.json_values import jsonable
 from memberbase.storage.audit import AuditEntry
+
+if TYPE_CHECKING:
+    from memberbase.usecases.idempotency import IdempotentWrite
 
 __all__ = ["Downstream", "RequestContext", "audit_entry", "jsonable"]
 
@@ -29,6 +32,7 @@ class RequestContext:
     now: dt.datetime  # aware, UTC
     user_context: dict[str, str] | None = None
     downstream: Downstream = Downstream()
+    idempotency: IdempotentWrite | None = None  # an Idempotency-Key's write: sealed before commit
 
 
 def audit_entry(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import Codes
-from memberbase.domain.customer import CustomerRecord, Failure
+from memberbase.domain.customer import CustomerRecord, Failure, Warning_
 from memberbase.domain.identifiers import mobile_to_look_up, mobile_to_retry, normalise_email
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType, OrgConfig
@@ -59,6 +59,7 @@ async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Looku
     found: list[CustomerRecord | None] = []
     enrolments: dict[int, list[Enrolment]] = {}
     by_id: dict[int, int] = {}  # position in `found` -> customer id asked for
+    survivors: dict[int, int] = {}  # position -> survivor, where the id asked for was merged away
     for lookup in lookups:
         value = _canonical(lookup, org)
         if value is None or lookup.kind is None:
@@ -76,7 +77,11 @@ async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Looku
         async with reading(engine) as conn:
             customers = CustomerRepository(conn, org.id)
             for position, customer_id in by_id.items():
-                found[position] = await customers.get_or_none(customer_id)
+                record = await customers.get_or_none(customer_id)
+                if record is not None and record.merged_into is not None:
+                    survivors[position] = record.merged_into  # a merge's victim reads as its survivor
+                    record = await customers.get_or_none(record.merged_into)
+                found[position] = record
             ids = [r.id for r in found if r is not None]
             enrolments |= await customers.enrolments([i for i in ids if i not in enrolments])
             rewards = RewardReader(conn, org.id)
@@ -85,11 +90,14 @@ async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Looku
     else:
         codes, held = {}, {r.id: [] for r in found if r is not None}
     results = []
-    for lookup, record in zip(lookups, found, strict=True):
+    for position, (lookup, record) in enumerate(zip(lookups, found, strict=True)):
         echo: dict[str, object] = {lookup.field: lookup.value}
         if record is None:
             results.append(ItemResult(failure=Failure(Codes.CUSTOMER_NOT_FOUND), echo=echo))
         else:
             view = CustomerView(record, enrolments[record.id], codes.get(record.id), held[record.id])
-            results.append(ItemResult(success=Codes.CUSTOMER_RETRIEVED, customer=view, echo=echo))
+            warned = [Warning_(Codes.SURVIVOR_RETRIEVED)] if position in survivors else []
+            results.append(
+                ItemResult(success=Codes.CUSTOMER_RETRIEVED, customer=view, echo=echo, warnings=warned)
+            )
     return results

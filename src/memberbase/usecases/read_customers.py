@@ -32,6 +32,7 @@ class CustomerDetails:
     referral_code: str | None = None
     currencies: list[HeldCurrency] = field(default_factory=list)
     coupons: list[HeldCoupon] = field(default_factory=list)
+    merged_from: int | None = None  # the merge victim's id that was asked for
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,12 @@ async def details(engine: AsyncEngine, org: OrgConfig, customer_id: int) -> Cust
     async with reading(engine) as conn:
         customers = CustomerRepository(conn, org.id)
         record = await customers.get_or_none(customer_id)
+        merged_from = None
+        if record is not None and record.merged_into is not None:
+            merged_from, record = customer_id, await customers.get_or_none(record.merged_into)
         if record is None:
             return None
+        customer_id = record.id
         profiles = (await customers.profiles([customer_id]))[customer_id]
         enrolments = (await customers.enrolments([customer_id]))[customer_id]
         cards = (await CardRepository(conn, org.id).for_customers([customer_id]))[customer_id]
@@ -101,4 +106,4 @@ async def details(engine: AsyncEngine, org: OrgConfig, customer_id: int) -> Cust
         code = (await rewards.referral_codes([customer_id])).get(customer_id)
         currencies = (await rewards.currencies([customer_id]))[customer_id]
         held = (await rewards.coupons([customer_id]))[customer_id]
-    return CustomerDetails(record, profiles, enrolments, cards, code, currencies, held)
+    return CustomerDetails(record, profiles, enrolments, cards, code, currencies, held, merged_from)

@@ -11,9 +11,6 @@ then takes the update path: never a 500, never two customers for one identifier.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,7 +24,7 @@ from memberbase.domain.customer import (
     ValidDraft,
     registration_profile,
 )
-from memberbase.domain.loyalty import Enrolment, enrolments_on_registration
+from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.registration import Create, Update, decide, new_profile, updated_profile
 from memberbase.domain.validation import validate_draft
@@ -35,6 +32,7 @@ from memberbase.storage.audit import AuditRepository
 from memberbase.storage.customers import CustomerRepository
 from memberbase.usecases.auditing import RequestContext, audit_entry
 from memberbase.usecases.bulk_register import FreshPlan, fresh_rows, register_fresh, write_fresh
+from memberbase.usecases.customer_changes import apply_update, enrol
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.rewards import Earned, Registration, Rewarder
@@ -52,7 +50,10 @@ async def register_customers(
         return [await _register_alone(engine, org, items[0], context, echoes[0])]
     checked = [_validate(item, org, context) for item in items]
     async with UnitOfWork(engine) as uow:
-        return await register_checked(uow, org, checked, context, echoes, bulk=True)
+        results = await register_checked(uow, org, checked, context, echoes, bulk=True)
+        if any(r.ok for r in results):  # a batch that wrote nothing is answered, not kept
+            await uow.seal(context, results)
+        return results
 
 
 async def _register_alone(
@@ -72,7 +73,12 @@ async def _register_alone(
             customers = CustomerRepository(uow.conn, org.id)
             await customers.lock_identifiers([(k.value, v) for k, v in valid.identifiers.items()])
             rewarder = Rewarder(uow, org, context)
-            return await _write(rewarder, customers, AuditRepository(uow.conn, org.id), org, valid, context)
+            written = await _write(
+                rewarder, customers, AuditRepository(uow.conn, org.id), org, valid, context
+            )
+            written.echo = echo
+            await uow.seal(context, [written])
+            return written
 
     result = _settled(await settle(attempt))
     result.echo = echo
@@ -180,7 +186,7 @@ async def _write(
         await customers.claim(customer_id, [(k.value, v) for k, v in decision.identifiers.items()])
         enrolled: list[Enrolment] = []
         if values["type"] is CustomerType.LOYALTY:
-            enrolled = await _enrol(customers, org, customer_id, values["registered_on"], context)
+            enrolled = await enrol(customers, org, customer_id, values["registered_on"], context)
         await audit.add(audit_entry(context, customer_id, "customer.registered", values))
         record = CustomerRecord(id=customer_id, **values)
         await customers.add_profile(customer_id, registration_profile(record))
@@ -189,9 +195,7 @@ async def _write(
         earned = await rewarder.reward(_occasion(record, "registration", True, enrolled, valid))
         success = Codes.CUSTOMER_REGISTERED
     else:
-        record, enrolled, earned = await _apply_update(
-            rewarder, customers, audit, org, decision, valid, context
-        )
+        record, enrolled, earned = await _apply_update(rewarder, customers, org, decision, valid, context)
         await customers.keep_profile(record.id, registration_profile(record))
         success = Codes.CUSTOMER_UPDATED
     enrolled = earned.applied_to(record.id, enrolled)
@@ -220,53 +224,24 @@ def _occasion(
 async def _apply_update(
     rewarder: Rewarder,
     customers: CustomerRepository,
-    audit: AuditRepository,
     org: OrgConfig,
     decision: Update,
     valid: ValidDraft,
     context: RequestContext,
 ) -> tuple[CustomerRecord, list[Enrolment], Earned]:
-    current = decision.customer
+    # The row is read again, locked: the decision's copy may predate another writer's change.
+    current = await customers.get_for_update(decision.customer.id) or decision.customer
     changes = updated_profile(current, valid, context.now)
     if isinstance(changes, Failure):
         raise Refused(changes)
-    released = [
-        (kind, held)
-        for kind in decision.set_identifiers
-        if (held := current.identifier(kind)) is not None and held != decision.set_identifiers[kind]
-    ]
-    await customers.release([(k.value, v) for k, v in released])
-    fresh = {k: v for k, v in decision.set_identifiers.items() if current.identifier(k) != v}
-    await customers.claim(current.id, [(k.value, v) for k, v in fresh.items()])
-    for kind, value in fresh.items():
-        changes[kind.value] = value
-    await customers.update(current.id, changes)
-    enrolled = (await customers.enrolments([current.id]))[current.id]
-    joined: list[Enrolment] = []
-    if changes.get("type") is CustomerType.LOYALTY and not enrolled:
-        joined = await _enrol(customers, org, current.id, current.registered_on, context)
-    before = {name: getattr(current, name) for name in changes}
-    diff = {name: {"from": before[name], "to": value} for name, value in changes.items()}
-    await audit.add(audit_entry(context, current.id, "customer.updated", diff))
-    record = dataclasses.replace(current, **changes)
-    rewarder.emit(ev.CUSTOMER_UPDATED, current.id, {"changes": diff})
-    # Joining the loyalty programme by conversion earns its welcome rewards (once per
-    # customer, by the ledger's entry keys); any other update earns nothing.
-    trigger = "registration" if joined else "update"
-    earned = await rewarder.reward(_occasion(record, trigger, False, joined, valid))
-    return record, [*enrolled, *joined], earned  # the caller applies what the awards changed
-
-
-async def _enrol(
-    customers: CustomerRepository,
-    org: OrgConfig,
-    customer_id: int,
-    registered_on: dt.datetime,
-    context: RequestContext,
-) -> list[Enrolment]:
-    joined = enrolments_on_registration(
-        org, registered_on, context.till_code, context.downstream.every_program
+    changed = await apply_update(
+        rewarder,
+        customers,
+        org,
+        current,
+        changes,
+        decision.set_identifiers,
+        context,
+        referral_code=valid.referral_code,
     )
-    for enrolment in joined:
-        await customers.enrol(customer_id, enrolment, context.now)
-    return joined
+    return changed.record, changed.enrolled, changed.earned  # the caller applies what awards changed

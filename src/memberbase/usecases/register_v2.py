@@ -16,14 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from memberbase.domain import events as ev
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import Failure, Profile, Warning_
+from memberbase.domain.json_values import jsonable
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.uuids import uuid4_text
 from memberbase.domain.v2_registration import CreateV2, MergeV2, Owner, decide_v2
-from memberbase.domain.v2_request import CARD_CLAIM, V2Draft, ValidV2
+from memberbase.domain.v2_request import CARD_CLAIM, CardRequest, V2Draft, ValidV2
 from memberbase.domain.v2_validation import Joining, validate_v2
 from memberbase.storage.audit import AuditRepository
 from memberbase.storage.cards import Card, CardRepository
 from memberbase.storage.customers import CustomerRepository
+from memberbase.storage.merges import MergeRepository
 from memberbase.usecases.auditing import RequestContext, audit_entry
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import Effect
@@ -52,7 +55,9 @@ async def register_v2(
 
     async def attempt() -> V2Result:
         async with UnitOfWork(engine) as uow:
-            return await _register(uow, org, valid, context)
+            result = await _register(uow, org, valid, context)
+            await uow.seal(context, result)
+            return result
 
     outcome = await settle(attempt)
     if outcome is None:
@@ -140,7 +145,7 @@ async def _create(
         await customers.add_profile(customer_id, profile)
     for enrolment in valid.enrolments:
         await customers.enrol(customer_id, _without_points(enrolment), context.now)
-    issued = await _issue_cards(uow, customers, org, valid, customer_id, context.now)
+    issued = await issue_cards(uow, customers, org, valid.cards, customer_id, context.now)
     changes = {**values, "accounts": sorted(valid.accounts), "cards": issued}
     await AuditRepository(uow.conn, org.id).add(
         audit_entry(context, customer_id, "customer.registered", changes)
@@ -190,13 +195,27 @@ async def _merge(
     await customers.claim(customer_id, decision.new_claims)
     for profile in _profiles(valid, context.now, context.till_code):
         await customers.add_profile(customer_id, profile)
-    issued = await _issue_cards(uow, customers, org, valid, customer_id, context.now)
+    issued = await issue_cards(uow, customers, org, valid.cards, customer_id, context.now)
     changes = {
         "accounts_added": sorted(valid.accounts),
         "identifiers_added": sorted(decision.new_claims),
         "cards": issued,
     }
     await AuditRepository(uow.conn, org.id).add(audit_entry(context, customer_id, "customer.merged", changes))
+    # Recorded like every merge; the victim is the new source account, never a customer of its own.
+    await MergeRepository(uow.conn, org.id).add(
+        {
+            "id": uuid4_text(),
+            "survivor_id": customer_id,
+            "victim_id": None,
+            "reason": "v2 registration (8050)",
+            "till_code": context.till_code,
+            "user_context": context.user_context,
+            "request_id": context.request_id,
+            "occurred_at": context.now,
+            "moved": jsonable(changes),
+        }
+    )
     rewarder.emit(ev.CUSTOMER_MERGED, customer_id, changes)
     held = (await customers.enrolments([customer_id]))[customer_id]
     record = await customers.get(customer_id)
@@ -218,17 +237,18 @@ def _without_points(enrolment: Enrolment) -> Enrolment:
     return Enrolment(enrolment.program_id, enrolment.tier_serial, enrolment.tier_expires_on)
 
 
-async def _issue_cards(
+async def issue_cards(
     uow: UnitOfWork,
     customers: CustomerRepository,
     org: OrgConfig,
-    valid: ValidV2,
+    cards: list[CardRequest],
     customer_id: int,
     now: dt.datetime,
 ) -> list[str]:
+    """Link these cards (generating numbers where asked) to the customer; the numbers issued."""
     repo = CardRepository(uow.conn, org.id)
     issued = []
-    for request in valid.cards:
+    for request in cards:
         number = request.number
         if number is None:
             number = await _generate(repo, customers, request.series)

@@ -15,11 +15,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from memberbase.domain.events import Event
 from memberbase.storage import outbox
+
+if TYPE_CHECKING:
+    from memberbase.usecases.auditing import RequestContext
 
 
 class UnitOfWork:
@@ -59,6 +63,11 @@ class UnitOfWork:
         finally:
             await self._conn.close()
             self._conn = self._tx = None
+
+    async def seal(self, context: RequestContext, result: Any) -> None:
+        """Keep the answer to an Idempotency-Key's write in this transaction (no key: nothing)."""
+        if context.idempotency is not None:
+            await context.idempotency.seal(self.conn, result, context.now)
 
     def emit(self, event: Event) -> None:
         self.events.append(event)

@@ -163,3 +163,20 @@ def echo(item: Any) -> dict[str, object]:
     if not isinstance(item, dict):
         return {}
     return {key: item.get(key) if isinstance(item.get(key), str | int) else None for key in ECHO_FIELDS}
+
+
+def parse_update_item(item: Any) -> CustomerDraft | Failure:
+    """A customer/update item: an add item that may name its customer by `id` instead."""
+    draft = parse_item(item)
+    if isinstance(draft, Failure):
+        return draft
+    raw = item.get("id")
+    if raw is None or raw == "":
+        if not any((draft.mobile, draft.email, draft.external_id)):
+            return Failure(Codes.NO_IDENTIFIER)
+        return draft
+    text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        return Failure(Codes.ITEM_INPUT_INVALID, "id must be a customer id (digits)")
+    draft.customer_id = int(text)
+    return draft

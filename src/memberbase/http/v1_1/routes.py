@@ -1,28 +1,34 @@
-"""The v1.1 customer API: POST /v1.1/customer/add and GET /v1.1/customer/get."""
+"""The v1.1 customer API: customer/add, customer/update and customer/get."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from memberbase.auth.principal import Principal
 from memberbase.domain.codes import Codes
 from memberbase.domain.org_config import IdentifierType
 from memberbase.http.body import read_bounded, read_json
 from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
 from memberbase.http.downstream import downstream_of
 from memberbase.http.errors import ApiError
+from memberbase.http.idempotency import idempotent
 from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
-from memberbase.http.v1_1.parse import echo, envelope_items, parse_item
+from memberbase.http.v1_1.parse import echo, envelope_items, parse_item, parse_update_item
 from memberbase.http.v1_1.render import customers_envelope
 from memberbase.http.v1_1.xml import XmlResponse, body_is_xml, parse_xml, wants_xml
 from memberbase.observability import Metrics
 from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.get_customers import Lookup, get_customers
+from memberbase.usecases.idempotency import IdempotentWrite
 from memberbase.usecases.register_customers import register_customers
+from memberbase.usecases.results import ItemResult
+from memberbase.usecases.update_customers import update_customers
 
 router = APIRouter(prefix="/v1.1", tags=["v1.1"])
 
@@ -64,38 +70,75 @@ def _flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "").lower() == "true"
 
 
-@router.post("/customer/add", summary="Register or update customers (batch)")
-async def add_customers(request: Request, principal: CustomerWriter, svc: AppServices) -> Response:
-    _check_format(request)
-    body = await _read_body(request, svc.settings.max_body_bytes)
+def _items(body: Any, limit: int) -> list[Any]:
     items = envelope_items(body)
     if items is None:
         raise ApiError(
             Codes.INPUT_INVALID, 400, 'expected {"root": {"customer": [ … ]}} with at least one customer'
         )
-    if len(items) > svc.settings.batch_limit:
-        raise ApiError(
-            Codes.BATCH_LIMIT_EXCEEDED, 400, f"at most {svc.settings.batch_limit} customers per request"
-        )
-    context = RequestContext(
+    if len(items) > limit:
+        raise ApiError(Codes.BATCH_LIMIT_EXCEEDED, 400, f"at most {limit} customers per request")
+    return items
+
+
+def _context(request: Request, principal: Principal) -> RequestContext:
+    return RequestContext(
         till_code=principal.till_code,
         request_id=request_id(request),
         now=dt.datetime.now(dt.UTC),
         user_context=user_context(request),
         downstream=downstream_of(request),
     )
-    results = await register_customers(
-        svc.engine, principal.org, [parse_item(i) for i in items], context, [echo(i) for i in items]
-    )
+
+
+def _record(request: Request, results: list[ItemResult], success: str) -> None:
     metrics: Metrics = request.app.state.metrics
     for result in results:
         if result.failure is not None:
             metrics.record("v1.1", "failed", [result.failure.code.code])
         else:
-            outcome = "registered" if result.success is Codes.CUSTOMER_REGISTERED else "updated"
+            outcome = "registered" if result.success is Codes.CUSTOMER_REGISTERED else success
             metrics.record("v1.1", outcome, [w.code.code for w in result.warnings])
-    http_status, payload = customers_envelope(results, principal.org, downstream=context.downstream)
-    return _answer(request, payload, http_status)
+
+
+@router.post("/customer/add", summary="Register or update customers (batch)")
+async def add_customers(request: Request, principal: CustomerWriter, svc: AppServices) -> Response:
+    _check_format(request)
+    items = _items(await _read_body(request, svc.settings.max_body_bytes), svc.settings.batch_limit)
+    context = _context(request, principal)
+
+    async def run(write: IdempotentWrite | None) -> list[ItemResult]:
+        drafts, echoes = [parse_item(i) for i in items], [echo(i) for i in items]
+        with_key = dataclasses.replace(context, idempotency=write)
+        results = await register_customers(svc.engine, principal.org, drafts, with_key, echoes)
+        _record(request, results, "updated")
+        return results
+
+    def render(results: list[ItemResult]) -> Response:
+        http_status, payload = customers_envelope(results, principal.org, downstream=context.downstream)
+        return _answer(request, payload, http_status)
+
+    return await idempotent(request, svc, principal.org.id, render, run)
+
+
+@router.api_route("/customer/update", methods=["POST", "PUT"], summary="Update customers that exist (batch)")
+async def update_customers_route(request: Request, principal: CustomerWriter, svc: AppServices) -> Response:
+    _check_format(request)
+    items = _items(await _read_body(request, svc.settings.max_body_bytes), svc.settings.batch_limit)
+    context = _context(request, principal)
+
+    async def run(write: IdempotentWrite | None) -> list[ItemResult]:
+        drafts, echoes = [parse_update_item(i) for i in items], [echo(i) for i in items]
+        with_key = dataclasses.replace(context, idempotency=write)
+        results = await update_customers(svc.engine, principal.org, drafts, with_key, echoes)
+        _record(request, results, "updated")
+        return results
+
+    def render(results: list[ItemResult]) -> Response:
+        http_status, payload = customers_envelope(results, principal.org, downstream=context.downstream)
+        return _answer(request, payload, http_status)
+
+    return await idempotent(request, svc, principal.org.id, render, run)
 
 
 @router.get("/customer/get", summary="Fetch customers by mobile, email, external_id or id")

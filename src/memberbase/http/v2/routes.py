@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from fastapi import APIRouter, Request
@@ -9,10 +10,13 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from memberbase.domain.codes import V2Codes
+from memberbase.domain.customer import Warning_
+from memberbase.domain.org_config import OrgConfig
 from memberbase.http.body import read_json
 from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
 from memberbase.http.downstream import downstream_of
 from memberbase.http.errors import ApiError
+from memberbase.http.idempotency import idempotent
 from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v2.render import customer_body, extended_fields_body, failure_body, warnings
@@ -20,8 +24,9 @@ from memberbase.http.v2.schemas import CustomerWire, to_draft
 from memberbase.http.v2.side_effects import side_effects_json
 from memberbase.observability import Metrics
 from memberbase.usecases.auditing import RequestContext
-from memberbase.usecases.read_customers import LookupQuery, details, lookup
-from memberbase.usecases.register_v2 import register_v2
+from memberbase.usecases.idempotency import IdempotentWrite
+from memberbase.usecases.read_customers import CustomerDetails, LookupQuery, details, lookup
+from memberbase.usecases.register_v2 import V2Result, register_v2
 
 router = APIRouter(prefix="/v2", tags=["v2"])
 
@@ -48,22 +53,33 @@ async def add_customer(request: Request, principal: CustomerWriter, svc: AppServ
         user_context=user_context(request),
         downstream=downstream_of(request),
     )
-    result = await register_v2(svc.engine, principal.org, draft, context)
-    metrics: Metrics = request.app.state.metrics
-    if result.failure is not None:
-        metrics.record("v2", "failed", [result.failure.code.code])
-        return JsonResponse(failure_body(result.failure), status_code=400)
-    downstream = context.downstream
-    merged = any(w.code is V2Codes.MERGED_ACROSS_SOURCES for w in result.warnings)
-    metrics.record("v2", "merged" if merged else "registered", [w.code.code for w in result.warnings])
-    payload = {
-        "createdId": result.created_id,
-        "warnings": warnings(result.warnings),
-        "sideEffects": side_effects_json(result.effects, downstream.raw)
-        if downstream.report and not downstream.skip
-        else [],
-    }
-    return JsonResponse(payload)
+
+    async def run(write: IdempotentWrite | None) -> V2Result:
+        result = await register_v2(
+            svc.engine, principal.org, draft, dataclasses.replace(context, idempotency=write)
+        )
+        metrics: Metrics = request.app.state.metrics
+        if result.failure is not None:
+            metrics.record("v2", "failed", [result.failure.code.code])
+        else:
+            merged = any(w.code is V2Codes.MERGED_ACROSS_SOURCES for w in result.warnings)
+            metrics.record("v2", "merged" if merged else "registered", [w.code.code for w in result.warnings])
+        return result
+
+    def render(result: V2Result) -> Response:
+        if result.failure is not None:
+            return JsonResponse(failure_body(result.failure), status_code=400)
+        downstream = context.downstream
+        payload = {
+            "createdId": result.created_id,
+            "warnings": warnings(result.warnings),
+            "sideEffects": side_effects_json(result.effects, downstream.raw)
+            if downstream.report and not downstream.skip
+            else [],
+        }
+        return JsonResponse(payload)
+
+    return await idempotent(request, svc, principal.org.id, render, run)
 
 
 def _lookup_query(request: Request) -> LookupQuery:
@@ -87,7 +103,7 @@ async def lookup_details(request: Request, principal: CustomerReader, svc: AppSe
     customer = await details(svc.engine, principal.org, found)
     if customer is None:  # removed between the two reads
         raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404)
-    return JsonResponse(customer_body(customer, principal.org))
+    return _details_answer(customer, principal.org)
 
 
 @router.get("/customers/{customer_id}", summary="A customer by id, in full")
@@ -97,7 +113,15 @@ async def get_customer(customer_id: str, principal: CustomerReader, svc: AppServ
     customer = await details(svc.engine, principal.org, int(customer_id))
     if customer is None:
         raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404, f"customer {customer_id}")
-    return JsonResponse(customer_body(customer, principal.org))
+    return _details_answer(customer, principal.org)
+
+
+def _details_answer(customer: CustomerDetails, org: OrgConfig) -> Response:
+    """The customer in full, its version as the ETag a PUT's If-Match names."""
+    body = customer_body(customer, org)
+    if customer.merged_from is not None:  # read by a merge's victim id: the survivor answers
+        body["warnings"] = [*body.get("warnings", []), *warnings([Warning_(V2Codes.MERGED_CUSTOMER_FOUND)])]
+    return JsonResponse(body, headers={"ETag": f'"{customer.record.version}"'})
 
 
 @router.get("/extendedFields", summary="The organisation's enabled customer extended fields")
