@@ -36,10 +36,13 @@ def basic_auth(till: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{till}:{secret}".encode()).decode()
 
 
-def request_bytes(method: str, path: str, auth: str, body: Any = None) -> bytes:
+def request_bytes(
+    method: str, path: str, auth: str, body: Any = None, headers: dict[str, str] | None = None
+) -> bytes:
     payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     head = (
-        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n{extra}"
         f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
     )
     return head.encode() + payload
