@@ -22,6 +22,7 @@ from memberbase.domain.access import DEFAULT_GROUP, AccessGroup
 from memberbase.domain.cards import CardSeries
 from memberbase.domain.customer_status import StatusLabel
 from memberbase.domain.extended_fields import CATALOGUE
+from memberbase.domain.merge_rules import MergeRules
 from memberbase.domain.rate_limits import RateLimits
 from memberbase.domain.rewards_config import (
     CouponSeries,
@@ -240,6 +241,7 @@ class OrgConfig(_Frozen):
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     coupon_series: tuple[CouponSeries, ...] = ()
     referral_campaigns: tuple[ReferralCampaign, ...] = ()
+    merges: MergeRules = Field(default_factory=MergeRules)
 
     @field_validator("referral_campaigns")
     @classmethod

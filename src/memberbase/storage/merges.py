@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from memberbase.domain.merges import Holdings
 from memberbase.storage.tables import (
     cards,
     coupons,
@@ -218,6 +219,26 @@ class MergeRepository:
 
     async def add(self, row: dict[str, Any]) -> None:
         await self._conn.execute(merges.insert().values({**row, "org_id": self._org_id}))
+
+    async def _counts(self, query: sa.Select[Any]) -> dict[int, int]:
+        return {int(k): int(n) for k, n in (await self._conn.execute(query)).all()}
+
+    async def holdings(self, customer_ids: list[int]) -> dict[int, Holdings]:
+        """Identifiers held and merges survived (not undone), per customer: what the caps count."""
+        ids = sorted(set(customer_ids))
+        claims = await self._counts(
+            sa.select(identifiers.c.customer_id, sa.func.count())
+            .where(identifiers.c.org_id == self._org_id, identifiers.c.customer_id.in_(ids))
+            .group_by(identifiers.c.customer_id)
+        )
+        survived = await self._counts(
+            sa.select(merges.c.survivor_id, sa.func.count())
+            .where(
+                merges.c.org_id == self._org_id, merges.c.survivor_id.in_(ids), merges.c.undone_at.is_(None)
+            )
+            .group_by(merges.c.survivor_id)
+        )
+        return {i: Holdings(int(claims.get(i, 0)), int(survived.get(i, 0))) for i in ids}
 
     async def for_customer(self, customer_id: int) -> list[dict[str, Any]]:
         """Merges this customer took part in, as survivor or victim, oldest first."""

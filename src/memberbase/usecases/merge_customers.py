@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from memberbase.domain import events as ev
-from memberbase.domain.codes import Codes
-from memberbase.domain.customer import CustomerRecord, Failure
+from memberbase.domain.customer import CustomerRecord
 from memberbase.domain.json_values import jsonable
+from memberbase.domain.merges import merge_blockers
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.uuids import uuid4_text
 from memberbase.storage.audit import AuditRepository
@@ -136,16 +136,15 @@ async def merge_customers(
     context: RequestContext,
 ) -> CustomerRecord:
     """Merge `victim_id` into `survivor_id` in the caller's transaction; the survivor as it is now."""
-    if survivor_id == victim_id:
-        raise Refused(Failure(Codes.ITEM_INPUT_INVALID, "a customer cannot be merged into itself"))
     # Both rows locked in id order: two merges of the same pair queue, never deadlock.
     locked = {i: await customers.get_for_update(i) for i in sorted((survivor_id, victim_id))}
     survivor, victim = locked[survivor_id], locked[victim_id]
-    if survivor is None or victim is None:
-        raise Refused(Failure(Codes.CUSTOMER_NOT_FOUND))
-    if survivor.merged_into is not None or victim.merged_into is not None:
-        raise Refused(Failure(Codes.ITEM_INPUT_INVALID, "a merged customer cannot be merged again"))
     merges = MergeRepository(customers.conn, org.id)
+    blockers = merge_blockers(survivor, victim, await merges.holdings([survivor_id, victim_id]), org.merges)
+    if blockers:
+        raise Refused(blockers[0])
+    assert survivor is not None
+    assert victim is not None
     merge_id = uuid4_text()
     filled = _fills(survivor, victim)
     # The victim's identifier columns are released with its claims (moved below).

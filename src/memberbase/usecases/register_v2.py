@@ -192,6 +192,17 @@ async def _merge(
     context: RequestContext,
 ) -> tuple[int, Earned]:
     customer_id = decision.customer_id
+    # Adding a source account is a merge too: the org's caps hold for it as for the others.
+    holdings = (await MergeRepository(uow.conn, org.id).holdings([customer_id]))[customer_id]
+    adding = len(decision.new_claims) + len(valid.cards)
+    limit = org.merges.max_identifiers_per_customer
+    if holdings.identifiers + adding > limit:
+        together = holdings.identifiers + adding
+        raise Refused(Failure(V2Codes.MERGE_IDENTIFIER_CAP, f"{together} identifiers, the limit is {limit}"))
+    if holdings.merges >= org.merges.max_merges_per_customer:
+        raise Refused(
+            Failure(V2Codes.MERGE_COUNT_CAP, f"customer {customer_id} has {holdings.merges} merges")
+        )
     await customers.claim(customer_id, decision.new_claims)
     for profile in _profiles(valid, context.now, context.till_code):
         await customers.add_profile(customer_id, profile)
