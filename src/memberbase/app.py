@@ -36,6 +36,7 @@ from memberbase.http.v1_1.render import error_envelope
 from memberbase.http.v1_1.xml import XmlResponse, wants_xml
 from memberbase.http.v2 import identifiers as v2_identifiers
 from memberbase.http.v2 import merges as v2_merges
+from memberbase.http.v2 import requests as v2_requests
 from memberbase.http.v2 import routes as v2_routes
 from memberbase.http.v2 import status as v2_status
 from memberbase.http.v2 import updates as v2_updates
@@ -212,6 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v2_updates.router)
     app.include_router(v2_identifiers.router)
     app.include_router(v2_merges.router)
+    app.include_router(v2_requests.router)
     app.include_router(audit_routes.router)
     app.include_router(oauth_routes.router)
     routes = [*v1_1_routes.router.routes, *v2_routes.router.routes]

@@ -301,6 +301,27 @@ merges = sa.Table(
     sa.Index("ix_merges_org_id_victim_id", "org_id", "victim_id"),
 )
 
+# Requests that wait for approval (/v2/requests): a merge of `user_id` (the victim) into
+# the survivor named in `details`. `outcome` is what approving did (the merge id, or why not).
+requests = sa.Table(
+    "requests",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("base_type", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("details", Json, nullable=False),
+    sa.Column("comments", sa.String(255)),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("modified_by", sa.String(100)),
+    sa.Column("modified_at", Timestamp),
+    sa.Column("outcome", Json),
+    sa.Index("ix_requests_org_id_user_id", "org_id", "user_id"),
+)
+
 # The first answer to a write sent with an Idempotency-Key, stored in the write's own
 # transaction: a retry with the same key gets it back instead of running again.
 idempotency_keys = sa.Table(

@@ -166,8 +166,8 @@ async def _change(
     merged = await merge_customers(
         rewarder, customers, org, survivor, current.id, "v2 changeIdentifier", context
     )
-    warnings.append(Warning_(V2Codes.MERGED_WITH_USER, (merged.id,)))
-    return IdentifiersChanged(created_id=merged.id, warnings=warnings)
+    warnings.append(Warning_(V2Codes.MERGED_WITH_USER, (merged.survivor.id,)))
+    return IdentifiersChanged(created_id=merged.survivor.id, warnings=warnings)
 
 
 async def _survivor(

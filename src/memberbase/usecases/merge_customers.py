@@ -11,6 +11,7 @@ exactly what moved, for a later preview and undo.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from memberbase.domain import events as ev
@@ -25,6 +26,14 @@ from memberbase.storage.merges import MergeRepository
 from memberbase.usecases.auditing import RequestContext, audit_entry
 from memberbase.usecases.races import Refused
 from memberbase.usecases.rewards import Rewarder
+
+
+@dataclass(frozen=True)
+class Merged:
+    survivor: CustomerRecord  # as it is after the merge
+    merge_id: str
+    moved: dict[str, Any]  # the merge record's account of what moved
+
 
 _FILLED_COLUMNS = ("mobile", "email", "external_id", "firstname", "lastname", "associated_with")
 
@@ -134,7 +143,7 @@ async def merge_customers(
     victim_id: int,
     reason: str,
     context: RequestContext,
-) -> CustomerRecord:
+) -> Merged:
     """Merge `victim_id` into `survivor_id` in the caller's transaction; the survivor as it is now."""
     # Both rows locked in id order: two merges of the same pair queue, never deadlock.
     locked = {i: await customers.get_for_update(i) for i in sorted((survivor_id, victim_id))}
@@ -180,4 +189,4 @@ async def merge_customers(
     await audit.add(audit_entry(context, survivor_id, "customer.merged", {**summary, "moved": record}))
     await audit.add(audit_entry(context, victim_id, "customer.merged_away", summary))
     rewarder.emit(ev.CUSTOMER_MERGED, survivor_id, {**summary, "moved": record})
-    return await customers.get(survivor_id)
+    return Merged(await customers.get(survivor_id), merge_id, record)

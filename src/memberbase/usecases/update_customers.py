@@ -123,9 +123,10 @@ async def _update(
         raise Refused(plan)
     warnings = [*valid.warnings, *plan.warnings]
     if plan.merge_into is not None:
-        survivor = await merge_customers(
+        merged = await merge_customers(
             rewarder, customers, org, plan.merge_into.id, current.id, "v1.1 customer/update", context
         )
+        survivor = merged.survivor
         warnings.append(Warning_(Codes.MERGED_INTO_SURVIVOR))
         current = survivor
         # The identifiers sent are the survivor's now (the merge moved the victim's over).

@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from memberbase.domain.codes import V2Codes
@@ -15,9 +16,10 @@ from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
 from memberbase.http.errors import ApiError
 from memberbase.http.idempotency import idempotent
 from memberbase.http.responses import JsonResponse
-from memberbase.http.v2.render import failure_body, iso
+from memberbase.http.v2.render import failure_body, iso, problem
 from memberbase.http.v2.status import context_of, customer_id_of
 from memberbase.usecases.idempotency import IdempotentWrite
+from memberbase.usecases.merge_preview import Preview, preview_merge
 from memberbase.usecases.read_merges import merge_record, merges_of
 from memberbase.usecases.unmerge import Unmerged, undo_merge
 
@@ -45,6 +47,31 @@ def _merge_id(text: str) -> str:
     if not (0 < len(text) <= MERGE_ID_MAX and all(ch.isalnum() or ch == "-" for ch in text)):
         raise ApiError(V2Codes.MERGE_NOT_FOUND, 404, f"{text[:40]!r} is not a merge id")
     return text
+
+
+def preview_json(preview: Preview) -> dict[str, Any]:
+    return {
+        "mergeable": not preview.blockers,
+        "blockers": [problem(b.code, b.message) for b in preview.blockers],
+        "conflicts": preview.conflicts,
+        "moves": preview.moved,
+        "survivorAfter": preview.survivor_after,
+        "warnings": [],
+    }
+
+
+class PreviewWire(BaseModel):
+    survivorId: int
+    victimId: int
+
+
+@router.post("/merges/preview", summary="What merging victimId into survivorId would do; nothing is written")
+async def preview(
+    body: PreviewWire, request: Request, principal: CustomerReader, svc: AppServices
+) -> Response:
+    context = context_of(request, principal.till_code)
+    found = await preview_merge(svc.engine, principal.org, body.survivorId, body.victimId, context)
+    return JsonResponse(preview_json(found))
 
 
 @router.get("/merges/{merge_id}", summary="A merge: who, when, why, and exactly what moved")
