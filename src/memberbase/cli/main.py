@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from memberbase.cli.banner import print_banner
+from memberbase.cli.customers import customers_app
 from memberbase.cli.events import events_app
 from memberbase.cli.importer import import_command
 from memberbase.observability import configure_logging
@@ -35,6 +36,7 @@ orgs_app = typer.Typer(help="Load organisations from a YAML file (see docs/confi
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(events_app, name="events")
+app.add_typer(customers_app, name="customers")
 app.command("import")(import_command)
 
 err = Console(stderr=True)

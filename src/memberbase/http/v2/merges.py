@@ -4,6 +4,7 @@ POST /v2/merges/{id}/undo (memberbase's own: no hosted peer can undo a merge).""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +19,7 @@ from memberbase.http.idempotency import idempotent
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v2.render import failure_body, iso, problem
 from memberbase.http.v2.status import context_of, customer_id_of
+from memberbase.usecases.export_customer import export_customer
 from memberbase.usecases.idempotency import IdempotentWrite
 from memberbase.usecases.merge_preview import Preview, preview_merge
 from memberbase.usecases.read_merges import merge_record, merges_of
@@ -86,6 +88,16 @@ async def get_merge(merge_id: str, principal: CustomerReader, svc: AppServices) 
 async def customer_merges(customer_id: str, principal: CustomerReader, svc: AppServices) -> Response:
     records = await merges_of(svc.engine, principal.org, customer_id_of(customer_id))
     return JsonResponse({"data": [merge_json(r, principal.org) for r in records], "warnings": []})
+
+
+@router.get("/customers/{customer_id}/export", summary="Everything held about one customer (subject access)")
+async def export(customer_id: str, principal: CustomerReader, svc: AppServices) -> Response:
+    document = await export_customer(
+        svc.engine, principal.org, customer_id_of(customer_id), dt.datetime.now(dt.UTC)
+    )
+    if document is None:
+        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404, f"customer {customer_id}")
+    return JsonResponse(document)
 
 
 @router.post("/merges/{merge_id}/undo", summary="Un-merge: the victim comes back with what it brought")

@@ -1,0 +1,57 @@
+"""`memberbase customers export`: a customer's subject-access document, from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+
+from memberbase.settings import Settings
+from memberbase.storage.database import create_engine
+from memberbase.storage.orgs import OrgRepository
+from memberbase.usecases.export_customer import export_customer
+
+customers_app = typer.Typer(help="One customer's data: the subject-access export (docs/export.md).")
+err = Console(stderr=True)
+
+
+async def _export(database_url: str, org_id: int, customer_id: int) -> dict[str, object] | None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            found = await OrgRepository(conn).get_config(org_id)
+        if found is None:
+            raise typer.BadParameter(f"no organisation {org_id} in this database", param_hint="--org")
+        return await export_customer(engine, found[1], customer_id, dt.datetime.now(dt.UTC))
+    finally:
+        await engine.dispose()
+
+
+@customers_app.command("export")
+def export_command(
+    customer_id: Annotated[int, typer.Argument(help="The customer's id")],
+    org: Annotated[int, typer.Option("--org", help="The organisation's id")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Default: MEMBERBASE_DATABASE_URL or ./memberbase.db")
+    ] = None,
+) -> None:
+    """Print everything held about one customer as one JSON document."""
+    url = database_url or Settings().database_url
+    document = asyncio.run(_export(url, org, customer_id))
+    if document is None:
+        err.print(f"[red]No customer {customer_id} in organisation {org}.[/red]")
+        raise typer.Exit(1)
+    data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
+    if output is None:
+        typer.echo(data.decode())
+    else:
+        output.write_bytes(data)
+        err.print(f"Wrote customer {customer_id}'s data to {output}.")
