@@ -12,7 +12,7 @@ from unittest import mock
 
 import httpx
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from memberbase.cli.banner import demo_curl
 from memberbase.cli.main import app
@@ -155,3 +155,62 @@ def test_serve_runs_uvicorn_on_the_one_write_protocol(
         result = runner.invoke(app, ["serve", "--port", str(_free_port()), "--workers", workers])
     assert result.exit_code == 0, result.output
     assert seen == [OneWriteHttpToolsProtocol]
+
+
+def _one_line_error(result: Result) -> str:
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_db_upgrade_on_a_missing_postgresql_database_says_so_in_one_line() -> None:
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/memberbase_no_such_database"
+    for command in (["db", "upgrade"], ["db", "check"], ["events", "status"]):
+        result = runner.invoke(app, [*command, "--database-url", url])
+        assert result.exit_code == 2
+        line = _one_line_error(result)
+        # Whatever the server says (it may be down on a developer's machine), the line names the database.
+        assert line.startswith("error: cannot use the database postgresql://"), line
+        assert "memberbase_no_such_database" in line
+
+
+def test_db_upgrade_on_an_unusable_sqlite_path_says_so_in_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such"
+    url = f"sqlite:///{missing / 'dir.db'}"
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
+    assert result.exit_code == 2
+    assert _one_line_error(result) == (
+        f"error: cannot use the database {url}: unable to open database file: there is no directory {missing}"
+    )
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", f"sqlite:///{tmp_path}"])
+    assert result.exit_code == 2
+    assert _one_line_error(result).endswith(f"unable to open database file: {tmp_path} is a directory")
+
+
+def test_db_upgrade_refuses_an_unsupported_database_in_one_line() -> None:
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", "mysql://x/y"])
+    assert result.exit_code == 2
+    assert "unsupported database 'mysql'" in _one_line_error(result)
+
+
+def test_db_check_names_the_disagreement_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alembic.util.exc import CommandError
+
+    from memberbase.storage import schema
+
+    def disagree(url: str) -> None:
+        raise CommandError("New upgrade operations detected: [('add_column', 'x')]")
+
+    monkeypatch.setattr(schema, "check", disagree)
+    result = runner.invoke(app, ["db", "check", "--database-url", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 1
+    assert _one_line_error(result).startswith("error: tables and migrations disagree: New upgrade operations")
+
+
+def test_invalid_settings_are_named_in_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade"], env={"MEMBERBASE_PORT": "99999999"})
+    assert result.exit_code == 2
+    assert _one_line_error(result).startswith("error: invalid settings: port:")
