@@ -305,7 +305,7 @@ async def test_reads_are_confined_to_the_callers_org(
     other = OrgSpec(org_id=org_spec.org_id + 600_000, till=f"{org_spec.till}.x")
     await load_org(database_url, other)
     client = app_client[1]
-    assert (await client.get(f"/v2/customers/{created}", headers=basic(other.till))).status_code == 404
+    assert (await client.get(f"/v2/customers/{created}", headers=basic(other.till))).status_code == 400
     lookup = await client.get(
         "/v2/customers/lookup",
         params={"source": "INSTORE", "identifierName": "mobile", "identifierValue": "919988221133"},
@@ -395,3 +395,18 @@ async def test_a_v1_1_update_keeps_the_v2_identifiers_of_the_profile(v2: Api) ->
     assert {"type": "cuid", "value": "cuid-1"} in profile["identifiers"]
     assert {"type": "email", "value": "later@example.com"} in profile["identifiers"]
     assert profile["firstName"] == "Later"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v2/customers/999999999999",
+        "/v2/customers/not-a-number",
+        "/v2/customers/lookup?source=INSTORE&identifierName=mobile&identifierValue=919988221199",
+        "/v2/customers/lookup/customerDetails?source=INSTORE&identifierName=mobile&identifierValue=919988221199",
+    ],
+)
+async def test_customer_not_found_answers_400_with_8015_on_every_read(v2: Api, path: str) -> None:
+    # The hosted get-by-id page lists 400 for an invalid identifier, the lookups 8015; 404 is
+    # left for paths that name no resource at all (docs/decisions.md).
+    assert await error_code(await v2.client.get(path, headers=v2.auth)) == 8015
