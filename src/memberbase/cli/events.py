@@ -90,7 +90,10 @@ def publish(
     nats_url: NatsOpt = None,
     once: Annotated[bool, typer.Option(help="Publish what is pending, then exit.")] = False,
 ) -> None:
-    """Deliver pending events in order until stopped (Ctrl-C); one publisher is active at a time."""
+    """Deliver pending events in order until stopped (Ctrl-C); one publisher is active at a time.
+
+    The broker is checked first, even with nothing pending: unreachable, it exits 1.
+    """
     settings = _settings(database_url, nats_url)
     stream = _stream(settings)
     with database_errors(settings.database_url):
@@ -125,7 +128,8 @@ def replay_command(
 ) -> None:
     """Re-publish every event that occurred in a time range, delivered before or not.
 
-    Consumers see the original event ids again and deduplicate them.
+    Consumers see the original event ids again and deduplicate them. The broker is checked
+    first: unreachable, it exits 1.
     """
     settings = _settings(database_url, nats_url)
     stream = _stream(settings)
