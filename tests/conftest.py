@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -135,8 +134,3 @@ async def api(app_client: tuple[Any, httpx.AsyncClient], org_spec: OrgSpec, data
 def engine_for(database_url: str) -> Any:
     """Build an async engine on the test database (the caller disposes of it)."""
     return lambda: create_engine(database_url)
-
-
-@pytest.fixture
-def seeds_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "shared" / "seeds"

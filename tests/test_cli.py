@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import select
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import httpx
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from memberbase.cli.banner import demo_curl
 from memberbase.cli.main import app
@@ -105,21 +109,68 @@ def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int]:
 DEMO_AUTH = ("demo.till", "62cc2d8b4bf2d8728120d052163a77df")
 
 
-def test_serve_starts_prints_credentials_and_the_printed_curl_registers(tmp_path: Path) -> None:
+def printed_commands(output: str) -> list[str]:
+    """Each shell command of the banner (`curl …` or `TOKEN=$(curl …`), continuation lines included."""
+    commands: list[str] = []
+    lines = iter(output.splitlines())
+    for line in lines:
+        if line.startswith(("curl ", "TOKEN=$(curl ")):
+            command = [line]
+            while command[-1].endswith("\\"):
+                command.append(next(lines))
+            commands.append("\n".join(command))
+    return commands
+
+
+def readme_shell_blocks() -> list[str]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
+
+
+def read_until(proc: subprocess.Popen[str], marker: str, timeout: float = 20) -> str:
+    """What the process printed up to and including the line holding `marker`."""
+    assert proc.stdout is not None
+    fd, seen = proc.stdout.fileno(), b""
+    deadline = time.monotonic() + timeout
+    while marker.encode() not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"no {marker!r} in {seen.decode()!r}"
+        chunk = os.read(fd, 65536)
+        assert chunk, f"the process ended before {marker!r}: {seen.decode()!r}"
+        seen += chunk
+    return seen.decode()
+
+
+def run_printed(command: str, **env: str) -> Any:
+    done = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=30, env={**os.environ, **env}
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_serve_starts_prints_credentials_and_the_printed_curls_work(tmp_path: Path) -> None:
     proc, port = _serve(tmp_path)
     try:
-        body = {"root": {"customer": [{"mobile": "919876532218", "firstname": "Tom"}]}}
-        url = f"http://127.0.0.1:{port}/v1.1/customer/add?format=json"
-        response = httpx.post(url, json=body, auth=DEMO_AUTH)
-        assert response.status_code == 200
-        assert response.json()["response"]["customers"]["customer"][0]["current_slab"] == "Base"
+        banner = read_until(proc, "X-CAP-API-OAUTH-TOKEN: $TOKEN")
+        register, ask_token, use_token = printed_commands(banner)
+        added = run_printed(register)["response"]["customers"]["customer"][0]
+        assert added["item_status"]["code"] == "1000"
+        assert added["current_slab"] == "Base"
+        got = run_printed(f"{ask_token}\n{use_token}")["response"]["customers"]["customer"][0]
+        assert got["mobile"] == "919876532218"  # found with the OAuth token
+        # The README's examples (Basic, then OAuth) work as written, on this server's port.
+        examples = [b for b in readme_shell_blocks() if "127.0.0.1:8000/v" in b]
+        assert len(examples) == 2
+        for example in examples:
+            found = run_printed(example.replace(":8000/", f":{port}/"))["response"]["customers"]
+            assert found["customer"][0]["mobile"] == "919876532218"
     finally:
         proc.terminate()
-        output, _ = proc.communicate(timeout=20)
-    assert f"http://127.0.0.1:{port}" in output
-    assert "demo.till" in output
-    assert "demo123" in output
-    assert "curl -s -X POST" in output
+        proc.communicate(timeout=20)
+    assert f"http://127.0.0.1:{port}" in banner
+    assert "till demo.till / password demo123" in banner
+    assert "OAuth: API client demo.client / secret demo-secret-123" in banner
 
 
 def test_serve_with_two_workers_serves_registrations(tmp_path: Path) -> None:
@@ -155,3 +206,62 @@ def test_serve_runs_uvicorn_on_the_one_write_protocol(
         result = runner.invoke(app, ["serve", "--port", str(_free_port()), "--workers", workers])
     assert result.exit_code == 0, result.output
     assert seen == [OneWriteHttpToolsProtocol]
+
+
+def _one_line_error(result: Result) -> str:
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_db_upgrade_on_a_missing_postgresql_database_says_so_in_one_line() -> None:
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/memberbase_no_such_database"
+    for command in (["db", "upgrade"], ["db", "check"], ["events", "status"]):
+        result = runner.invoke(app, [*command, "--database-url", url])
+        assert result.exit_code == 2
+        line = _one_line_error(result)
+        # Whatever the server says (it may be down on a developer's machine), the line names the database.
+        assert line.startswith("error: cannot use the database postgresql://"), line
+        assert "memberbase_no_such_database" in line
+
+
+def test_db_upgrade_on_an_unusable_sqlite_path_says_so_in_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such"
+    url = f"sqlite:///{missing / 'dir.db'}"
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
+    assert result.exit_code == 2
+    assert _one_line_error(result) == (
+        f"error: cannot use the database {url}: unable to open database file: there is no directory {missing}"
+    )
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", f"sqlite:///{tmp_path}"])
+    assert result.exit_code == 2
+    assert _one_line_error(result).endswith(f"unable to open database file: {tmp_path} is a directory")
+
+
+def test_db_upgrade_refuses_an_unsupported_database_in_one_line() -> None:
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", "mysql://x/y"])
+    assert result.exit_code == 2
+    assert "unsupported database 'mysql'" in _one_line_error(result)
+
+
+def test_db_check_names_the_disagreement_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alembic.util.exc import CommandError
+
+    from memberbase.storage import schema
+
+    def disagree(url: str) -> None:
+        raise CommandError("New upgrade operations detected: [('add_column', 'x')]")
+
+    monkeypatch.setattr(schema, "check", disagree)
+    result = runner.invoke(app, ["db", "check", "--database-url", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 1
+    assert _one_line_error(result).startswith("error: tables and migrations disagree: New upgrade operations")
+
+
+def test_invalid_settings_are_named_in_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade"], env={"MEMBERBASE_PORT": "99999999"})
+    assert result.exit_code == 2
+    assert _one_line_error(result).startswith("error: invalid settings: port:")

@@ -15,8 +15,9 @@ HEADER = """# Codes and messages
 Every code memberbase answers, with its message exactly as sent. The single source is
 `src/memberbase/domain/codes.py`; this page is generated from it by `python tools/codes_doc.py`,
 and `tests/test_codes_doc.py` fails when the two disagree. Messages with `{}` are filled in
-(for example `Email update is not allowed`). An error that names a field or value appends
-`: <detail>` to the message.
+(for example `Email update is not allowed`). An error or warning that names a field or value
+appends `: <detail>` to the message (for example `Provided Custom Field is invalid: shoe_size is
+not a custom field of this organisation`).
 """
 
 SECTIONS = [

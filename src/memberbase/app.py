@@ -26,6 +26,7 @@ from memberbase.broker.publisher import OutboxPublisher
 from memberbase.domain.codes import Code, Codes
 from memberbase.http.audits import routes as audit_routes
 from memberbase.http.deps import Services
+from memberbase.http.docs import install_docs
 from memberbase.http.errors import ApiError
 from memberbase.http.fast_reads import FAST_READ_PATHS, FastReads
 from memberbase.http.oauth import routes as oauth_routes
@@ -203,10 +204,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's OpenTelemetry bridge asks on every request whether a provider has been
         # configured; memberbase has its own metrics and request ids (/metrics, the access log).
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # FastAPI's pages load their scripts from a CDN; install_docs serves them from the package.
+        docs_url=None,
+        redoc_url=None,
     )
     metrics = Metrics()
     app.state.metrics = metrics
     _install_error_handlers(app)
+    install_docs(app)
     app.include_router(v1_1_routes.router)
     app.include_router(v2_routes.router)
     app.include_router(v2_status.router)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./memberbase.db"
+NATS_SCHEMES = ("nats://", "tls://", "ws://", "wss://")
 
 
 class Settings(BaseSettings):
@@ -38,3 +39,12 @@ class Settings(BaseSettings):
     events_subject_prefix: str = Field(
         "memberbase", pattern=r"^[A-Za-z0-9_-]+$", description="subjects are <prefix>.<org>.<event type>"
     )
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_scheme(cls, value: str | None) -> str | None:
+        # The NATS client reads `http://host:8222` (the monitoring port) as a host named "http".
+        for server in (value or "").split(","):
+            if server.strip() and not server.strip().startswith(NATS_SCHEMES):
+                raise ValueError(f"{server.strip()!r} is not a NATS URL: use nats://host:4222")
+        return value

@@ -45,7 +45,7 @@ async def test_the_export_holds_every_section(api: Api) -> None:
 
 
 async def test_unknown_customer_and_credentials(api: Api, app_client: tuple[Any, httpx.AsyncClient]) -> None:
-    assert (await api.v2_get("/v2/customers/999999999/export")).status_code == 404
+    assert (await api.v2_get("/v2/customers/999999999/export")).status_code == 400
     assert (await app_client[1].get("/v2/customers/1/export")).status_code == 401
 
 

@@ -141,7 +141,26 @@ async def test_custom_field_too_long_is_dropped_with_warning_1017(api: Api) -> N
     )
     assert item_code(item) == "1000"
     assert item["item_status"]["warnings"]["warning"] == ["1017"]
+    assert item["item_status"]["message"] == (
+        "Customer registration successful, Provided Custom Field is invalid: "
+        "pincode is longer than 20 characters"
+    )
     assert item["custom_fields"] == {"field": []}
+
+
+async def test_warning_1017_names_every_custom_field_it_dropped(api: Api) -> None:
+    fields = [
+        {"name": "shoe_size", "value": "42"},
+        {"name": "City_name", "value": "Pune"},
+        {"name": "pincode", "value": "1" * 21},
+    ]
+    item = await api.add_one({"mobile": "919876500018", "custom_fields": {"field": fields}})
+    assert item["item_status"]["warnings"]["warning"] == ["1017"]
+    assert item["item_status"]["message"] == (
+        "Customer registration successful, Provided Custom Field is invalid: "
+        "shoe_size is not a custom field of this organisation; pincode is longer than 20 characters"
+    )
+    assert item["custom_fields"] == {"field": [{"name": "City_name", "value": "Pune"}]}
 
 
 async def test_invalid_or_disabled_extended_field_is_dropped_with_warning_91015(api: Api) -> None:
@@ -160,9 +179,9 @@ async def test_invalid_or_disabled_extended_field_is_dropped_with_warning_91015(
     )
     assert item_code(item) == "1000"
     assert item["item_status"]["warnings"]["warning"] == ["91015"]
-    assert (
-        item["item_status"]["message"]
-        == "Customer registration successful, Provided Extended Field is invalid"
+    assert item["item_status"]["message"] == (
+        "Customer registration successful, Provided Extended Field is invalid: "
+        "age: 'twenty' is not an integer; nationality is not an extended field of this organisation"
     )
     assert item["extended_fields"] == {
         "field": [{"name": "gender", "value": "Male"}, {"name": "dob", "value": "1990-02-03"}]

@@ -125,7 +125,7 @@ async def test_bad_requests(v2: Api) -> None:
     not_mine = await change(v2, customer_id, {"remove": [{"type": "email", "value": "x@example.com"}]})
     assert not_mine.json()["errors"][0]["code"] == 8013
     missing = await change(v2, 999999999, {"add": [{"type": "email", "value": "y@example.com"}]})
-    assert missing.status_code == 404
+    assert missing.status_code == 400
     wrong_account = await change(
         v2,
         customer_id,

@@ -305,7 +305,7 @@ async def test_reads_are_confined_to_the_callers_org(
     other = OrgSpec(org_id=org_spec.org_id + 600_000, till=f"{org_spec.till}.x")
     await load_org(database_url, other)
     client = app_client[1]
-    assert (await client.get(f"/v2/customers/{created}", headers=basic(other.till))).status_code == 404
+    assert (await client.get(f"/v2/customers/{created}", headers=basic(other.till))).status_code == 400
     lookup = await client.get(
         "/v2/customers/lookup",
         params={"source": "INSTORE", "identifierName": "mobile", "identifierValue": "919988221133"},
@@ -395,3 +395,59 @@ async def test_a_v1_1_update_keeps_the_v2_identifiers_of_the_profile(v2: Api) ->
     assert {"type": "cuid", "value": "cuid-1"} in profile["identifiers"]
     assert {"type": "email", "value": "later@example.com"} in profile["identifiers"]
     assert profile["firstName"] == "Later"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v2/customers/999999999999",
+        "/v2/customers/not-a-number",
+        "/v2/customers/lookup?source=INSTORE&identifierName=mobile&identifierValue=919988221199",
+        "/v2/customers/lookup/customerDetails?source=INSTORE&identifierName=mobile&identifierValue=919988221199",
+    ],
+)
+async def test_customer_not_found_answers_400_with_8015_on_every_read(v2: Api, path: str) -> None:
+    # The hosted get-by-id page lists 400 for an invalid identifier, the lookups 8015; 404 is
+    # left for paths that name no resource at all (docs/decisions.md).
+    assert await error_code(await v2.client.get(path, headers=v2.auth)) == 8015
+
+
+@pytest.mark.parametrize(
+    ("source", "detail"),
+    [
+        ("MOBILE_APP", "pass accountId 'testmobilepush1', this organisation's MOBILE_APP account"),
+        ("WECHAT", "pass accountId, one of this organisation's WECHAT accounts: 'wx-1', 'wx-2'"),
+        ("WEB_ENGAGE", "WEB_ENGAGE takes an accountId, and this organisation has no WEB_ENGAGE account"),
+    ],
+)
+async def test_8045_names_the_accounts_the_org_has(v2: Api, source: str, detail: str) -> None:
+    response = await v2.v2_add(customer(("mobile", "919988221104"), source=source))
+    assert await error_code(response) == 8045
+    assert response.json()["errors"][0]["message"] == f"Account id is not passed: {detail}"
+
+
+async def test_warning_1017_names_the_dropped_custom_fields_of_every_profile(v2: Api) -> None:
+    body = {
+        "profiles": [
+            {
+                "identifiers": [{"type": "mobile", "value": "919988221105"}],
+                "source": "INSTORE",
+                "fields": {"employee": "true", "shoe_size": "42"},
+            },
+            {
+                "identifiers": [{"type": "email", "value": "f1017@example.com"}],
+                "source": "ECOMMERCE",
+                "fields": {"fax": "x" * 101, "city": "Pune"},
+            },
+        ],
+        "statusLabel": "active-1",
+    }
+    payload = (await v2.v2_add(body)).json()
+    assert payload["warnings"] == [
+        {
+            "status": False,
+            "code": 1017,
+            "message": "Provided Custom Field is invalid: shoe_size is not a custom field of this "
+            "organisation; fax is longer than 100 characters",
+        }
+    ]

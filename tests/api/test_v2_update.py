@@ -111,7 +111,7 @@ async def test_bad_extended_field_and_unknown_customer(v2: Api) -> None:
     bad = await put(v2, f"/v2/customers/{customer_id}", {"extendedFields": {"not_enabled": "x"}})
     assert bad.json()["errors"][0]["code"] == 8305
     missing = await put(v2, "/v2/customers/999999999", profile(firstName="Ghost"))
-    assert missing.status_code == 404
+    assert missing.status_code == 400
     assert missing.json()["errors"][0]["code"] == 8015
     assert (await put(v2, "/v2/customers/1", "not an object")).status_code == 400
 

@@ -24,7 +24,7 @@ import httpx
 import nats
 import pytest
 
-from memberbase.broker.nats_sink import NatsSink, StreamSettings
+from memberbase.broker.nats_sink import CONNECT_ATTEMPTS, BrokerUnavailable, NatsSink, StreamSettings
 from memberbase.broker.publisher import OutboxPublisher, replay
 from memberbase.storage.database import create_engine
 from memberbase.storage.outbox import StoredEvent
@@ -322,3 +322,39 @@ async def test_a_server_started_with_a_nats_url_publishes_as_it_registers(
         "points.awarded",
     ]
     await drop_stream(stream)
+
+
+def _event(n: int) -> StoredEvent:
+    payload = {"id": f"evt-{n}", "type": "customer.registered", "customerId": n}
+    return StoredEvent(1, n, f"evt-{n}-{uuid.uuid4().hex}", "customer.registered", payload, _long_ago())
+
+
+async def test_a_sink_whose_client_gave_up_connects_afresh_when_the_broker_is_back(
+    private_nats: PrivateNats,
+) -> None:
+    # The client's own reconnecting is bounded (a dead broker must not hang a publish for
+    # ever); past it, the next publish fails with one BrokerUnavailable, then a later one
+    # starts a new connection.
+    stream = stream_settings(private_nats.url)
+    sink = NatsSink(stream)
+    try:
+        await sink.publish(_event(1))
+        private_nats.kill()
+        with pytest.raises(BrokerUnavailable):
+            await sink.publish(_event(2))
+        await asyncio.sleep(CONNECT_ATTEMPTS * 0.5 + 1)  # the old client has given up by now
+        private_nats.start()
+        await sink.publish(_event(2))
+        assert len(await delivered(stream, 1, expect=2)) == 2
+    finally:
+        await sink.close()
+        await drop_stream(stream)
+
+
+async def test_a_dead_broker_fails_a_first_publish_within_its_attempts() -> None:
+    sink = NatsSink(stream_settings(f"nats://127.0.0.1:{_free_port()}"))
+    started = time.monotonic()
+    with pytest.raises(BrokerUnavailable, match=r"cannot reach NATS at .*Connect call failed"):
+        await sink.publish(_event(1))
+    assert time.monotonic() - started < CONNECT_ATTEMPTS * 0.5 + 5
+    await sink.close()

@@ -9,15 +9,13 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 
-from memberbase.settings import Settings
+from memberbase.cli.errors import database_errors, err, fail, settings
 from memberbase.storage.database import create_engine
 from memberbase.storage.orgs import OrgRepository
 from memberbase.usecases.export_customer import export_customer
 
 customers_app = typer.Typer(help="One customer's data: the subject-access export (docs/export.md).")
-err = Console(stderr=True)
 
 
 async def _export(database_url: str, org_id: int, customer_id: int) -> dict[str, object] | None:
@@ -26,7 +24,7 @@ async def _export(database_url: str, org_id: int, customer_id: int) -> dict[str,
         async with engine.connect() as conn:
             found = await OrgRepository(conn).get_config(org_id)
         if found is None:
-            raise typer.BadParameter(f"no organisation {org_id} in this database", param_hint="--org")
+            fail(f"no organisation {org_id} in this database")
         return await export_customer(engine, found[1], customer_id, dt.datetime.now(dt.UTC))
     finally:
         await engine.dispose()
@@ -44,11 +42,11 @@ def export_command(
     ] = None,
 ) -> None:
     """Print everything held about one customer as one JSON document."""
-    url = database_url or Settings().database_url
-    document = asyncio.run(_export(url, org, customer_id))
+    url = settings(database_url=database_url).database_url
+    with database_errors(url):
+        document = asyncio.run(_export(url, org, customer_id))
     if document is None:
-        err.print(f"[red]No customer {customer_id} in organisation {org}.[/red]")
-        raise typer.Exit(1)
+        fail(f"no customer {customer_id} in organisation {org}")
     data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     if output is None:
         typer.echo(data.decode())

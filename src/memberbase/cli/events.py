@@ -6,16 +6,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from memberbase.broker.nats_sink import NatsSink, StreamSettings
+from memberbase.broker.nats_sink import BrokerUnavailable, NatsSink, StreamSettings
 from memberbase.broker.publisher import OutboxPublisher, count_window, replay
+from memberbase.cli.errors import database_errors, fail
+from memberbase.cli.errors import settings as settings_or_exit
 from memberbase.settings import Settings
 from memberbase.storage import outbox, schema
 from memberbase.storage.database import create_engine
@@ -28,14 +30,14 @@ out = Console()
 DatabaseOpt = Annotated[
     str | None, typer.Option("--database-url", help="Env: MEMBERBASE_DATABASE_URL (default ./memberbase.db).")
 ]
+T = TypeVar("T")
 NatsOpt = Annotated[
     str | None, typer.Option("--nats-url", help="nats://127.0.0.1:4222. Env: MEMBERBASE_NATS_URL.")
 ]
 
 
 def _settings(database_url: str | None, nats_url: str | None) -> Settings:
-    given = {k: v for k, v in {"database_url": database_url, "nats_url": nats_url}.items() if v is not None}
-    return Settings(**given)  # type: ignore[arg-type]
+    return settings_or_exit(database_url=database_url, nats_url=nats_url)
 
 
 def _stream(settings: Settings) -> StreamSettings:
@@ -58,14 +60,28 @@ def _when(text: str, option: str) -> dt.datetime:
 async def _connected(
     database_url: str, stream: StreamSettings
 ) -> AsyncIterator[tuple[AsyncEngine, NatsSink]]:
-    """The database engine and the broker sink a command uses, closed whatever happens."""
+    """The database engine and the broker sink a command uses, closed whatever happens.
+
+    The broker is reached before any work, even with nothing to send: a wrong URL must not
+    pass for success (BrokerUnavailable, which `_run` turns into one line).
+    """
     engine = create_engine(database_url)
     sink = NatsSink(stream)
     try:
+        await sink.connect()
         yield engine, sink
     finally:
         await sink.close()
         await engine.dispose()
+
+
+def _run(database_url: str, main: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine; a broker or database that is away ends it with one line."""
+    try:
+        with database_errors(database_url):
+            return asyncio.run(main)
+    except BrokerUnavailable as exc:
+        fail(str(exc))
 
 
 @events_app.command("publish")
@@ -74,10 +90,14 @@ def publish(
     nats_url: NatsOpt = None,
     once: Annotated[bool, typer.Option(help="Publish what is pending, then exit.")] = False,
 ) -> None:
-    """Deliver pending events in order until stopped (Ctrl-C); one publisher is active at a time."""
+    """Deliver pending events in order until stopped (Ctrl-C); one publisher is active at a time.
+
+    The broker is checked first, even with nothing pending: unreachable, it exits 1.
+    """
     settings = _settings(database_url, nats_url)
     stream = _stream(settings)
-    schema.upgrade(settings.database_url)
+    with database_errors(settings.database_url):
+        schema.upgrade(settings.database_url)
 
     async def main() -> int:
         async with _connected(settings.database_url, stream) as (engine, sink):
@@ -92,7 +112,7 @@ def publish(
             await publisher.run(stop)
             return publisher.published
 
-    sent = asyncio.run(main())
+    sent = _run(settings.database_url, main())
     out.print(f"published {sent} events")
 
 
@@ -108,7 +128,8 @@ def replay_command(
 ) -> None:
     """Re-publish every event that occurred in a time range, delivered before or not.
 
-    Consumers see the original event ids again and deduplicate them.
+    Consumers see the original event ids again and deduplicate them. The broker is checked
+    first: unreachable, it exits 1.
     """
     settings = _settings(database_url, nats_url)
     stream = _stream(settings)
@@ -130,7 +151,7 @@ def replay_command(
                 task = bar.add_task("replay", total=total)
                 return await replay(engine, sink, start, end, org, lambda n: bar.advance(task, n))
 
-    sent = asyncio.run(main())
+    sent = _run(settings.database_url, main())
     out.print(f"replayed {sent} events to stream {stream.stream}")
 
 
@@ -147,5 +168,5 @@ def status(database_url: DatabaseOpt = None) -> None:
         finally:
             await engine.dispose()
 
-    pending, published = asyncio.run(main())
+    pending, published = _run(settings.database_url, main())
     out.print(f"pending {pending}, published {published}")

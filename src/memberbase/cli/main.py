@@ -11,19 +11,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from alembic.util.exc import CommandError
 
 from memberbase.cli.banner import print_banner
 from memberbase.cli.customers import customers_app
+from memberbase.cli.errors import database_errors, err, fail
+from memberbase.cli.errors import settings as _settings
 from memberbase.cli.events import events_app
 from memberbase.cli.importer import import_command
 from memberbase.observability import configure_logging
 from memberbase.settings import Settings
 from memberbase.storage import schema
-from memberbase.storage.database import UnsupportedDatabase, create_engine
+from memberbase.storage.database import create_engine
 from memberbase.usecases.load_orgs import DEMO_FILE, LoadReport, OrgFileError, load_orgs, read_org_file
 
 app = typer.Typer(
@@ -39,8 +38,6 @@ app.add_typer(events_app, name="events")
 app.add_typer(customers_app, name="customers")
 app.command("import")(import_command)
 
-err = Console(stderr=True)
-
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="Org YAML file (docs/config.md). Default: the built-in demo org."),
@@ -55,37 +52,16 @@ DatabaseOpt = Annotated[
 ]
 
 
-def _shown(url: str) -> str:
-    """The URL without its password, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable URL)"
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        given = {k: v for k, v in overrides.items() if v is not None}
-        return Settings(**given)  # type: ignore[arg-type]  # the constructor also reads MEMBERBASE_*
-    except ValidationError as exc:
-        err.print(f"[red]invalid settings:[/red] {exc}")
-        raise typer.Exit(2) from exc
-
-
 def _prepare(settings: Settings) -> tuple[LoadReport, Path]:
     """Upgrade the schema and load the org file; exit with a clear message when either fails."""
     path = settings.config or DEMO_FILE
     try:
         org_file = read_org_file(path)
-        schema.upgrade(settings.database_url)
-        report = asyncio.run(_load(settings.database_url, org_file))
-    except (OrgFileError, UnsupportedDatabase) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    except (OSError, SQLAlchemyError) as exc:
-        reason = getattr(exc, "orig", None) or exc
-        err.print(f"[red]cannot use the database {_shown(settings.database_url)}:[/red] {reason}")
-        raise typer.Exit(2) from exc
+        with database_errors(settings.database_url):
+            schema.upgrade(settings.database_url)
+            report = asyncio.run(_load(settings.database_url, org_file))
+    except OrgFileError as exc:  # unreadable or invalid, or a till or client key another org holds
+        fail(str(exc), 2)
     return report, path
 
 
@@ -181,8 +157,7 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
     try:
         sockets = listening_sockets(host, port, workers)
     except PortInUse as exc:
-        err.print(f"[red]error:[/red] {exc.strerror}")
-        raise typer.Exit(1) from exc
+        fail(exc.strerror or str(exc))
     config = uvicorn.Config(target, factory=True, workers=workers, **_uvicorn_options(host, port))
     try:
         SocketPerWorker(config, sockets).run()
@@ -195,7 +170,8 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
 def db_upgrade(database_url: DatabaseOpt = None) -> None:
     """Create the schema or bring it to the newest migration."""
     settings = _settings(database_url=database_url)
-    schema.upgrade(settings.database_url)
+    with database_errors(settings.database_url):
+        schema.upgrade(settings.database_url)
     typer.echo(f"schema is up to date on {settings.database_url}")
 
 
@@ -203,8 +179,12 @@ def db_upgrade(database_url: DatabaseOpt = None) -> None:
 def db_check(database_url: DatabaseOpt = None) -> None:
     """Fail when the tables in code and the migrations disagree (run after `db upgrade`)."""
     settings = _settings(database_url=database_url)
-    schema.upgrade(settings.database_url)
-    schema.check(settings.database_url)
+    with database_errors(settings.database_url):
+        schema.upgrade(settings.database_url)
+        try:
+            schema.check(settings.database_url)
+        except CommandError as exc:
+            fail(f"tables and migrations disagree: {exc}")
     typer.echo("tables and migrations agree")
 
 

@@ -46,12 +46,16 @@ class Failure:
 
 @dataclass(frozen=True)
 class Warning_:
+    """Something dropped or ignored while the item is stored; `detail` says which field, for humans."""
+
     code: Code
     args: tuple[object, ...] = ()
+    detail: str | None = None
 
     @property
     def message(self) -> str:
-        return self.code.format(*self.args)
+        text = self.code.format(*self.args)
+        return f"{text}: {self.detail}" if self.detail else text
 
 
 @dataclass

@@ -33,6 +33,7 @@ from memberbase.domain.v2_request import (
     ValidProfile,
     ValidV2,
 )
+from memberbase.domain.validation import check_custom_field
 
 NAME_MAX = 100
 EMAIL_MAX = 255
@@ -62,12 +63,23 @@ def _source(profile: ProfileIn, org: OrgConfig) -> tuple[str, str]:
     if source not in SOURCES:
         raise _refuse(V2Codes.SOURCE_INVALID, f"{profile.source!r} is not one of {', '.join(SOURCES)}")
     if source in MULTI_ACCOUNT_SOURCES and _empty(profile.account_id):
-        raise _refuse(V2Codes.ACCOUNT_ID_MISSING, f"{source} has several accounts: pass accountId")
+        raise _refuse(V2Codes.ACCOUNT_ID_MISSING, _which_accounts(source, org))
     account = account_of(source, profile.account_id)
     problem = org.source_problem(source, account)
     if problem is not None:
         raise _refuse(V2Codes.SOURCE_INVALID, problem)
     return source, account
+
+
+def _which_accounts(source: str, org: OrgConfig) -> str:
+    """8045's detail: the accounts the org has in `source`, one or several (or none)."""
+    accounts = next((s.accounts for s in org.sources if s.source == source), ())
+    named = ", ".join(repr(a) for a in accounts)
+    if len(accounts) == 1:
+        return f"pass accountId {named}, this organisation's {source} account"
+    if accounts:
+        return f"pass accountId, one of this organisation's {source} accounts: {named}"
+    return f"{source} takes an accountId, and this organisation has no {source} account"
 
 
 def _identifier(item: IdentifierIn, org: OrgConfig, warnings: list[Warning_]) -> tuple[str, str, str] | None:
@@ -131,16 +143,24 @@ def _card(item: IdentifierIn, org: OrgConfig) -> CardRequest:
 
 def _fields(values: dict[str, Any], org: OrgConfig, warnings: list[Warning_]) -> dict[str, str]:
     kept: dict[str, str] = {}
+    dropped: list[str] = []
     for name, value in values.items():
         if _empty(value):
             continue
-        definition = org.custom_field(name)
-        text = str(value)
-        if definition is None or len(text) > definition.max_length or isinstance(value, dict | list):
-            if not any(w.code is V2Codes.CUSTOM_FIELD_INVALID for w in warnings):
-                warnings.append(Warning_(V2Codes.CUSTOM_FIELD_INVALID))
-            continue
-        kept[definition.name] = text
+        checked = check_custom_field(org, name, str(value))
+        if isinstance(value, dict | list):
+            dropped.append(f"{name} is not a single value")
+        elif isinstance(checked, str):
+            dropped.append(checked)
+        else:
+            kept[checked.name] = str(value)
+    if dropped:  # one 1017 for the whole customer, naming the fields of every profile
+        place = next((i for i, w in enumerate(warnings) if w.code is V2Codes.CUSTOM_FIELD_INVALID), None)
+        if place is None:
+            warnings.append(Warning_(V2Codes.CUSTOM_FIELD_INVALID, detail="; ".join(dropped)))
+        else:
+            earlier = warnings[place].detail or ""
+            warnings[place] = Warning_(V2Codes.CUSTOM_FIELD_INVALID, detail="; ".join([earlier, *dropped]))
     return kept
 
 

@@ -25,7 +25,7 @@ from memberbase.domain.identifiers import (
     normalise_email,
     normalise_mobile,
 )
-from memberbase.domain.org_config import IdentifierType, OrgConfig
+from memberbase.domain.org_config import CustomFieldDef, IdentifierType, OrgConfig
 from memberbase.domain.sources import account_of
 
 V11_NAME_MAX = 50
@@ -114,28 +114,44 @@ def _names(draft: CustomerDraft) -> Failure | None:
     return None
 
 
+def check_custom_field(org: OrgConfig, name: str, text: str) -> CustomFieldDef | str:
+    """The org's field `name` holds `text`; else why the value is dropped (1017), naming the field."""
+    definition = org.custom_field(name)
+    if definition is None:
+        return f"{name} is not a custom field of this organisation"
+    if len(text) > definition.max_length:
+        return f"{name} is longer than {definition.max_length} characters"
+    return definition
+
+
 def _fields(
     draft: CustomerDraft, org: OrgConfig
 ) -> tuple[dict[str, str], dict[str, str | int], list[Warning_]]:
-    warnings: list[Warning_] = []
+    # One warning per code, as the hosted API sends; its detail names every field it dropped.
     custom: dict[str, str] = {}
+    dropped: list[str] = []
     for name, value in draft.custom_fields:
-        definition = org.custom_field(name)
-        if definition is None or len(value) > definition.max_length:
-            if not any(w.code is Codes.CUSTOM_FIELD_INVALID for w in warnings):
-                warnings.append(Warning_(Codes.CUSTOM_FIELD_INVALID))
-            continue
-        custom[definition.name] = value
+        checked = check_custom_field(org, name, value)
+        if isinstance(checked, str):
+            dropped.append(checked)
+        else:
+            custom[checked.name] = value
     extended: dict[str, str | int] = {}
+    refused: list[str] = []
     for name, raw in draft.extended_fields:
         catalogued = CATALOGUE.get(name) if name in org.extended_fields else None
+        if catalogued is None:
+            refused.append(f"{name} is not an extended field of this organisation")
+            continue
         try:
-            if catalogued is None:
-                raise ExtendedFieldError(name)
             extended[name] = parse_value(catalogued, raw)
-        except ExtendedFieldError:
-            if not any(w.code is Codes.EXTENDED_FIELD_INVALID for w in warnings):
-                warnings.append(Warning_(Codes.EXTENDED_FIELD_INVALID))
+        except ExtendedFieldError as exc:
+            refused.append(str(exc))
+    warnings = [
+        Warning_(code, detail="; ".join(problems))
+        for code, problems in ((Codes.CUSTOM_FIELD_INVALID, dropped), (Codes.EXTENDED_FIELD_INVALID, refused))
+        if problems
+    ]
     return custom, extended, warnings
 
 

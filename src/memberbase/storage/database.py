@@ -7,6 +7,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import asyncpg
@@ -26,6 +27,24 @@ _ALIASES = {"postgres": "postgresql"}
 
 class UnsupportedDatabase(ValueError):
     pass
+
+
+class DatabaseUnavailable(OSError):
+    """The database cannot be opened; said before any connection is tried."""
+
+
+def _check_sqlite_file(target: URL) -> None:
+    """Refuse a SQLite file that cannot be opened before aiosqlite tries to: after a failed
+    connect it stops its worker thread without waiting for it, and the thread may then report
+    to an event loop that asyncio.run has closed, a thread traceback after the clean error."""
+    database = target.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.is_dir():
+        raise DatabaseUnavailable(f"unable to open database file: {path} is a directory")
+    if not path.parent.is_dir():
+        raise DatabaseUnavailable(f"unable to open database file: there is no directory {path.parent}")
 
 
 def async_url(url: str) -> URL:
@@ -54,6 +73,7 @@ def _json_loads(text: str) -> Any:
 def create_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
+        _check_sqlite_file(target)
         engine = create_async_engine(
             target, echo=echo, connect_args={"timeout": 30}, json_deserializer=_json_loads
         )

@@ -19,6 +19,7 @@ import hashlib
 import io
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -246,15 +247,22 @@ async def _checked_batches(
         yield CheckedBatch(batch, context, checked, plan)
 
 
+def ignore_interrupts() -> None:
+    """A helper's start: Ctrl-C reaches the terminal's whole process group, and the importing
+    process handles it (its batch rolls back, it shuts the pool down). A helper that took it
+    died mid-wait with a traceback of its own, one per helper."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _helper(request: ImportRequest, total_bytes: int) -> Executor | None:
     wanted = request.helper_process
     if wanted is None:
         wanted = total_bytes > HELPER_FROM_BYTES
+    if not wanted:
+        return None
     # spawn: a fresh interpreter, not a fork of this one with its event loop and sockets.
-    return (
-        ProcessPoolExecutor(max_workers=HELPERS, mp_context=multiprocessing.get_context("spawn"))
-        if wanted
-        else None
+    return ProcessPoolExecutor(
+        max_workers=HELPERS, mp_context=multiprocessing.get_context("spawn"), initializer=ignore_interrupts
     )
 
 

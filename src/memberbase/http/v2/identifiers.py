@@ -88,8 +88,7 @@ async def change_identifier(
 
     def render(result: IdentifiersChanged) -> Response:
         if result.failure is not None:
-            status = 404 if result.failure.code is V2Codes.CUSTOMER_NOT_FOUND else 400
-            return JsonResponse(failure_body(result.failure), status_code=status)
+            return JsonResponse(failure_body(result.failure), status_code=400)
         return JsonResponse({"createdId": result.created_id, "warnings": warnings(result.warnings)})
 
     return await idempotent(request, svc, principal.org.id, render, run)

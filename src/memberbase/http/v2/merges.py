@@ -96,7 +96,7 @@ async def export(customer_id: str, principal: CustomerReader, svc: AppServices) 
         svc.engine, principal.org, customer_id_of(customer_id), dt.datetime.now(dt.UTC)
     )
     if document is None:
-        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404, f"customer {customer_id}")
+        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 400, f"customer {customer_id}")
     return JsonResponse(document)
 
 

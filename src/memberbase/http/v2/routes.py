@@ -102,17 +102,19 @@ async def lookup_details(request: Request, principal: CustomerReader, svc: AppSe
         return JsonResponse(failure_body(found), status_code=400)
     customer = await details(svc.engine, principal.org, found)
     if customer is None:  # removed between the two reads
-        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404)
+        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 400)
     return _details_answer(customer, principal.org)
 
 
 @router.get("/customers/{customer_id}", summary="A customer by id, in full")
 async def get_customer(customer_id: str, principal: CustomerReader, svc: AppServices) -> Response:
+    # Not found is 400, as the hosted page's error table has it ("400 Bad Request ... for
+    # invalid identifiers") and as the lookups answer it; 404 is for a path that is no resource.
     if not (customer_id.isascii() and customer_id.isdigit() and len(customer_id) <= 18):
-        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404, f"{customer_id!r} is not a customer id")
+        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 400, f"{customer_id!r} is not a customer id")
     customer = await details(svc.engine, principal.org, int(customer_id))
     if customer is None:
-        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 404, f"customer {customer_id}")
+        raise ApiError(V2Codes.CUSTOMER_NOT_FOUND, 400, f"customer {customer_id}")
     return _details_answer(customer, principal.org)
 
 

@@ -30,7 +30,7 @@ from memberbase.usecases.update_v2 import V2Updated, update_v2
 router = APIRouter(prefix="/v2", tags=["v2 updates"])
 
 _BODY = {"requestBody": {"content": {"application/json": {"schema": CustomerWire.model_json_schema()}}}}
-_STATUS = {V2Codes.CUSTOMER_NOT_FOUND: 404, V2Codes.VERSION_MISMATCH: 412}
+_STATUS = {V2Codes.VERSION_MISMATCH: 412}
 
 
 def etag(version: int) -> str:
