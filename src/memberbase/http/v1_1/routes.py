@@ -18,6 +18,7 @@ from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v1_1.parse import echo, envelope_items, parse_item
 from memberbase.http.v1_1.render import customers_envelope
+from memberbase.http.v1_1.subscriptions import fill_customer_get
 from memberbase.http.v1_1.xml import XmlResponse, body_is_xml, parse_xml, wants_xml
 from memberbase.observability import Metrics
 from memberbase.usecases.auditing import RequestContext
@@ -115,4 +116,6 @@ async def get_customer(request: Request, principal: CustomerReader, svc: AppServ
     http_status, payload = customers_envelope(
         results, principal.org, for_get=True, user_id=_flag(request, "user_id")
     )
+    if _flag(request, "subscriptions"):
+        await fill_customer_get(svc.engine, principal.org, results, payload)
     return _answer(request, payload, http_status)
