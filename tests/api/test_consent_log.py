@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -326,3 +327,35 @@ async def test_changes_need_write_access_and_reads_need_read_access(api: Api, re
         assert (await api.client.request(method, path, json=payload, headers=ro)).status_code == 200
         assert (await api.client.request(method, path, json=payload, headers=nobody)).status_code == 403
     assert await log_of(api, uid) == []
+
+
+async def test_concurrent_changes_chain_their_previous_states(api: Api) -> None:
+    import anyio
+
+    uid = await register(api, "919876620010")
+    statuses: list[int] = []
+
+    async def toggle(n: int) -> None:
+        kind = "OPTIN" if n % 2 else "OPTOUT"
+        body = {"subscriptions": [{"channel": "EMAIL", "priority": "BULK", "type": kind}]}
+        statuses.append((await v2(api, uid, body)).status_code)
+
+    async def batch(n: int) -> None:
+        items = [
+            {"id": str(uid), "channel": "email", "priority": "BULK", "is_subscribed": str(n % 2)},
+            {"id": str(uid), "channel": "sms", "priority": "BULK", "is_subscribed": "1"},
+        ]
+        response = await api.client.post(
+            "/v1.1/customer/subscriptions", json={"root": {"subscription": items}}, headers=api.auth
+        )
+        statuses.append(response.status_code)
+
+    async with anyio.create_task_group() as tg:
+        for n in range(20):
+            tg.start_soon(toggle if n % 3 else batch, n)
+    assert statuses == [200] * 20
+    email = [e for e in await log_of(api, uid) if e["channel"] == "EMAIL"]
+    assert len(email) == 20
+    assert email[0]["previousType"] == "NOT_SET"
+    for before, after in itertools.pairwise(email):
+        assert after["previousType"] == before["type"]

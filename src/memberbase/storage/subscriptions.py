@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memberbase.domain.subscriptions import Change, SubscriptionKey
-from memberbase.domain.uuids import uuid4_text
+from memberbase.storage.bulk import take_sequence
+from memberbase.storage.counters import take_ids
 from memberbase.storage.tables import consent_log, subscriptions
 
 
@@ -101,11 +102,11 @@ class SubscriptionRepository:
                 await self._conn.execute(
                     subscriptions.insert().values({**base, **_key_values(key), **values})
                 )
+        ids = await self._ids(len(changes))
         rows = [
             {
                 **base,
-                "id": uuid4_text(),
-                "position": position,
+                "id": ids[position],
                 **_key_values(c.key),
                 "subscribed": c.subscribed,
                 "previous": c.previous,
@@ -125,12 +126,19 @@ class SubscriptionRepository:
         if rows:
             await self._conn.execute(consent_log.insert(), rows)
 
+    async def _ids(self, count: int) -> list[int]:
+        """Log ids, drawn under the customer's lock: ascending in commit order per customer."""
+        if self._conn.dialect.name == "postgresql":
+            return await take_sequence(self._conn, "consent_log_id_seq", count)
+        first = await take_ids(self._conn, "consent_log", count)
+        return list(range(first, first + count))
+
     async def log_for(self, customer_id: int) -> list[ConsentEntry]:
         """The customer's consent log, oldest first."""
         query = (
             sa.select(consent_log)
             .where(consent_log.c.org_id == self._org_id, consent_log.c.customer_id == customer_id)
-            .order_by(consent_log.c.occurred_at, consent_log.c.request_id, consent_log.c.position)
+            .order_by(consent_log.c.id)
         )
         return [
             ConsentEntry(

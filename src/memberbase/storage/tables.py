@@ -29,6 +29,7 @@ Timestamp = sa.DateTime(timezone=True)
 customer_id_seq = sa.Sequence("customer_id_seq", metadata=metadata)
 coupon_id_seq = sa.Sequence("coupon_id_seq", metadata=metadata)
 outbox_id_seq = sa.Sequence("outbox_id_seq", metadata=metadata)
+consent_log_id_seq = sa.Sequence("consent_log_id_seq", metadata=metadata)
 
 orgs = sa.Table(
     "orgs",
@@ -297,14 +298,14 @@ subscriptions = sa.Table(
 
 # Append-only (triggers refuse UPDATE and DELETE): every subscription instruction with its
 # evidence: who (till, API client, user context), when, through which API, the state before
-# and after, the reason and the consent wording or version the caller named.
+# and after, the reason and the consent wording or version the caller named. Ids ascend in
+# commit order per customer (drawn under the customer's lock), so the log reads in that order.
 consent_log = sa.Table(
     "consent_log",
     metadata,
     sa.Column("org_id", sa.BigInteger, primary_key=True),
-    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("id", sa.BigInteger, consent_log_id_seq, primary_key=True, autoincrement=False),
     sa.Column("customer_id", sa.BigInteger, nullable=False),
-    sa.Column("position", sa.Integer, nullable=False),  # order within its request
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("priority", sa.String(8), nullable=False),
     sa.Column("source", sa.String(32), nullable=False),
@@ -322,7 +323,7 @@ consent_log = sa.Table(
     sa.Column("consent_version", sa.String(100)),
     sa.Column("details", Json, nullable=False),
     sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
-    sa.Index("ix_consent_log_org_id_customer_id_occurred_at", "org_id", "customer_id", "occurred_at"),
+    sa.Index("ix_consent_log_org_id_customer_id", "org_id", "customer_id"),
 )
 
 # Where a bulk import of a file has got to, committed with each batch: an interrupted

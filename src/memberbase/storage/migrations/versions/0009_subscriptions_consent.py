@@ -55,9 +55,8 @@ def upgrade() -> None:
     op.create_table(
         "consent_log",
         sa.Column("org_id", sa.BigInteger(), nullable=False),
-        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("priority", sa.String(8), nullable=False),
         sa.Column("source", sa.String(32), nullable=False),
@@ -77,12 +76,9 @@ def upgrade() -> None:
         _customer_fk("consent_log"),
         sa.PrimaryKeyConstraint("org_id", "id", name=op.f("pk_consent_log")),
     )
-    op.create_index(
-        "ix_consent_log_org_id_customer_id_occurred_at",
-        "consent_log",
-        ["org_id", "customer_id", "occurred_at"],
-    )
+    op.create_index("ix_consent_log_org_id_customer_id", "consent_log", ["org_id", "customer_id"])
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(sa.schema.CreateSequence(sa.Sequence("consent_log_id_seq")))
         op.execute(
             f"""
             CREATE FUNCTION consent_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -108,9 +104,10 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER consent_log_append_only ON consent_log")
         op.execute("DROP FUNCTION consent_log_append_only()")
+        op.execute(sa.schema.DropSequence(sa.Sequence("consent_log_id_seq")))
     else:
         for action in ("update", "delete"):
             op.execute(f"DROP TRIGGER consent_log_no_{action}")
-    op.drop_index("ix_consent_log_org_id_customer_id_occurred_at", table_name="consent_log")
+    op.drop_index("ix_consent_log_org_id_customer_id", table_name="consent_log")
     op.drop_table("consent_log")
     op.drop_table("subscriptions")
