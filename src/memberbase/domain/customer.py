@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memberbase.domain.codes import Code
 from memberbase.domain.org_config import IdentifierType
+
+if TYPE_CHECKING:  # domain.subscriptions imports this module
+    from memberbase.domain.subscriptions import ItemIn
 
 
 class CustomerType(StrEnum):
@@ -75,6 +78,7 @@ class CustomerDraft:
     custom_fields: list[tuple[str, str]] = field(default_factory=list)
     extended_fields: list[tuple[str, object]] = field(default_factory=list)
     referral_code: str | None = None
+    opt_ins: list[ItemIn] = field(default_factory=list)  # subscriptions.subscription[]
 
 
 @dataclass
@@ -97,6 +101,7 @@ class ValidDraft:
     extended_fields: dict[str, str | int]
     warnings: list[Warning_] = field(default_factory=list)
     referral_code: str | None = None
+    opt_ins: list[ItemIn] = field(default_factory=list)  # checked when recorded: bad ones warn
 
 
 @dataclass

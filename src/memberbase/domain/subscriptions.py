@@ -241,3 +241,55 @@ def listed(
         touched = {channel for channel, _ in mine}
         channels = (*V11_LISTED, *(c for c in CHANNELS if c in touched and c not in V11_LISTED))
     return [(c, [(p, mine.get((c, p))) for p in priorities]) for c in channels]
+
+
+def registration_opt_ins(item: dict[str, Any]) -> list[ItemIn]:
+    """The opt-ins of a v1.1 customer/add item, `subscriptions.subscription[]` (INSTORE unless an
+    entry names its source). Entries are not checked here: a bad one becomes a warning."""
+    container = item.get("subscriptions")
+    entries = container.get("subscription") if isinstance(container, dict) else None
+    if isinstance(entries, dict):
+        entries = [entries]  # a lone entry (and XML with one element)
+    if not isinstance(entries, list):
+        return []
+    found = []
+    for entry in entries:
+        values = entry if isinstance(entry, dict) else {}
+        found.append(
+            ItemIn(
+                channel=values.get("channel"),
+                priority=values.get("priority"),
+                subscribed=v11_status(values.get("is_subscribed")),
+                source=values.get("source"),
+                account_id=values.get("accountId"),
+                scope_ok=v11_scope_ok(values.get("scope")),
+            )
+        )
+    return found
+
+
+# A v2 registration's `commChannels[].subscribed` speaks of the org's newsletters: bulk messages.
+COMM_CHANNEL_PRIORITY = "BULK"
+
+
+def comm_channel_opt_ins(
+    comm_channels: list[dict[str, Any]] | None, source: str, account_id: str
+) -> list[ItemIn]:
+    """The opt-ins a v2 profile's comm channels state with `subscribed` (true or false)."""
+    found = []
+    for channel in comm_channels or []:
+        if not isinstance(channel, dict) or "subscribed" not in channel:
+            continue
+        flag = channel["subscribed"]
+        if isinstance(flag, str) and flag.strip().lower() in ("true", "false"):
+            flag = flag.strip().lower() == "true"
+        found.append(
+            ItemIn(
+                channel=channel.get("type"),
+                priority=COMM_CHANNEL_PRIORITY,
+                subscribed=flag if isinstance(flag, bool) else None,
+                source=source,
+                account_id=account_id,
+            )
+        )
+    return found

@@ -189,6 +189,7 @@ def validate_draft(
         extended_fields=extended,
         warnings=warnings,
         referral_code=(draft.referral_code or "").strip() or None,
+        opt_ins=draft.opt_ins,
     )
 
 

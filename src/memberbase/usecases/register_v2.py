@@ -18,6 +18,7 @@ from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import Failure, Profile, Warning_
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.subscriptions import comm_channel_opt_ins
 from memberbase.domain.v2_registration import CreateV2, MergeV2, Owner, decide_v2
 from memberbase.domain.v2_request import CARD_CLAIM, V2Draft, ValidV2
 from memberbase.domain.v2_validation import Joining, validate_v2
@@ -28,6 +29,7 @@ from memberbase.usecases.auditing import RequestContext, audit_entry
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import Effect
 from memberbase.usecases.rewards import Earned, Registration, Rewarder
+from memberbase.usecases.subscriptions import record_opt_ins
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 # Generated card numbers someone already typed in by hand are skipped, this many at most.
@@ -77,7 +79,11 @@ async def _register(uow: UnitOfWork, org: OrgConfig, valid: ValidV2, context: Re
         customer_id, earned = await _create(uow, rewarder, customers, org, valid, context)
     else:
         customer_id, earned = await _merge(uow, rewarder, customers, org, valid, decision, context)
-    warnings = [*decision.warnings, *earned.warnings]
+    opt_ins = [
+        i for p in valid.profiles for i in comm_channel_opt_ins(p.comm_channels, p.source, p.account_id)
+    ]
+    opted = await record_opt_ins(uow, org, customer_id, opt_ins, context, "v2 customers")
+    warnings = [*decision.warnings, *earned.warnings, *opted]
     return V2Result(created_id=customer_id, warnings=warnings, effects=earned.effects)
 
 

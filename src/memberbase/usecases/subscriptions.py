@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain import events as ev
 from memberbase.domain.codes import Codes, V2Codes
-from memberbase.domain.customer import CustomerRecord, Failure
+from memberbase.domain.customer import CustomerRecord, Failure, Warning_
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.subscriptions import Change, Instruction, ItemIn, apply, to_instruction, type_of
 from memberbase.storage.audit import AuditRepository
@@ -75,6 +75,29 @@ async def record_changes(
                 )
             )
     return changes
+
+
+async def record_opt_ins(
+    uow: UnitOfWork,
+    org: OrgConfig,
+    customer_id: int,
+    items: Sequence[ItemIn],
+    context: RequestContext,
+    via: str,
+) -> list[Warning_]:
+    """Opt-ins sent with a registration, through `record_changes`; each one that does not pass
+    its checks is a warning 91022 (the customer is stored all the same)."""
+    instructions: list[Instruction] = []
+    warnings: list[Warning_] = []
+    for item in items:
+        made = to_instruction(item, org)
+        if isinstance(made, Failure):
+            shown = [str(v).upper() if isinstance(v, str) else str(v) for v in (item.channel, item.priority)]
+            warnings.append(Warning_(Codes.SUBSCRIPTION_UPDATE_FAILED, tuple(shown)))
+        else:
+            instructions.append(made)
+    await record_changes(uow, org, customer_id, instructions, context, via)
+    return warnings
 
 
 @dataclass(frozen=True)
