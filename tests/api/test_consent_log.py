@@ -212,16 +212,14 @@ async def test_the_audit_api_shows_subscription_status_events(api: Api) -> None:
 
 async def test_skip_downstream_keeps_the_log_and_audit_but_sends_no_event(api: Api, engine_for: Any) -> None:
     uid = await register(api, "919876620005")
-    body = {"subscriptions": [{"channel": "EMAIL", "priority": "BULK", "type": "OPTOUT"}]}
-    await v2(api, uid, body, headers={"SKIP-DOWNSTREAM": "true"})
-    assert len(await log_of(api, uid)) == 1
-    events = await query(
-        engine_for,
-        "SELECT type FROM outbox WHERE org_id = :org AND customer_id = :id AND type = 'subscription.changed'",
-        org=api.spec.org_id,
-        id=uid,
-    )
-    assert events == []
+    skip = {"SKIP-DOWNSTREAM": "true"}
+    await v2(api, uid, {"subscriptions": [{"channel": "EMAIL", "priority": "BULK", "type": "OPTOUT"}]}, skip)
+    await v11(api, {"id": str(uid), "channel": "sms", "priority": "BULK", "is_subscribed": "0"}, skip)
+    assert len(await log_of(api, uid)) == 2
+    sql = "SELECT count(*) FROM {} WHERE org_id = :org AND customer_id = :id AND {} = 'subscription.changed'"
+    ids = {"org": api.spec.org_id, "id": uid}
+    assert (await query(engine_for, sql.format("audit_log", "action"), **ids))[0][0] == 2
+    assert (await query(engine_for, sql.format("outbox", "type"), **ids))[0][0] == 0
 
 
 @pytest.mark.parametrize("statement", ["UPDATE consent_log SET reason = 'x'", "DELETE FROM consent_log"])

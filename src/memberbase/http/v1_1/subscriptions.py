@@ -25,6 +25,7 @@ from memberbase.domain.subscriptions import (
 )
 from memberbase.http.body import read_bounded, read_json
 from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
+from memberbase.http.downstream import downstream_of
 from memberbase.http.errors import ApiError
 from memberbase.http.openapi_body import JSON_AND_XML, request_body
 from memberbase.http.request_context import request_id, user_context
@@ -94,6 +95,7 @@ async def update_subscriptions(request: Request, principal: CustomerWriter, svc:
         request_id=request_id(request),
         now=dt.datetime.now(dt.UTC),
         user_context=user_context(request),
+        downstream=downstream_of(request),
     )
     outcomes = await update_v11(
         svc.engine, principal.org, [parse_item(r) for r in raws], context, principal.api_client
