@@ -33,6 +33,7 @@ from memberbase.http.oauth import routes as oauth_routes
 from memberbase.http.request_context import RequestIdMiddleware, request_id
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v1_1 import routes as v1_1_routes
+from memberbase.http.v1_1 import subscriptions as v1_1_subscriptions
 from memberbase.http.v1_1.render import error_envelope
 from memberbase.http.v1_1.xml import XmlResponse, wants_xml
 from memberbase.http.v2 import identifiers as v2_identifiers
@@ -40,6 +41,7 @@ from memberbase.http.v2 import merges as v2_merges
 from memberbase.http.v2 import requests as v2_requests
 from memberbase.http.v2 import routes as v2_routes
 from memberbase.http.v2 import status as v2_status
+from memberbase.http.v2 import subscriptions as v2_subscriptions
 from memberbase.http.v2 import updates as v2_updates
 from memberbase.http.v2.render import error_body as v2_error_body
 from memberbase.observability import Metrics, configure_logging
@@ -219,6 +221,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v2_identifiers.router)
     app.include_router(v2_merges.router)
     app.include_router(v2_requests.router)
+    app.include_router(v1_1_subscriptions.router)
+    app.include_router(v2_subscriptions.router)
     app.include_router(audit_routes.router)
     app.include_router(oauth_routes.router)
     routes = [*v1_1_routes.router.routes, *v2_routes.router.routes]

@@ -24,6 +24,7 @@ CALLS = [
     "/v2/customers/lookup?source=WECHAT&accountId=wx-1&identifierName=mobile&identifierValue=919876512301",
     "/v2/customers/lookup?source=NOPE&identifierName=mobile&identifierValue=919876512301",
     "/v2/customers/lookup?source=INSTORE&identifierName=email&identifierValue=nobody@example.com",
+    "/v1.1/customer/get?mobile=919876512301,919876512399&subscriptions=true",
 ]
 
 

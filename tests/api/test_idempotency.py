@@ -99,3 +99,37 @@ async def test_concurrent_twins_register_once_and_answer_alike(api: Api) -> None
     assert len({a.content for a in answers}) == 1
     item = answers[0].json()["response"]["customers"]["customer"][0]
     assert item["item_status"]["message"] == "Customer registration successful"
+
+
+async def test_subscription_changes_replay(api: Api) -> None:
+    added = await api.add_one({"mobile": "919876530020"})
+    body = {"subscriptions": [{"channel": "EMAIL", "priority": "BULK", "type": "OPTOUT", "accountId": ""}]}
+    path = f"/v2/customers/{added['user_id']}/subscriptions"
+    first = await api.client.post(path, json=body, headers={**api.auth, **key("subs-1")})
+    again = await api.client.post(path, json=body, headers={**api.auth, **key("subs-1")})
+    assert first.status_code == 200, first.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    log = (await api.v2_get(f"{path}/log")).json()["data"]
+    assert len(log) == 1  # the replay recorded nothing
+    v11 = {
+        "root": {
+            "subscription": [
+                {
+                    "mobile": "919876530020",
+                    "priority": "TRANS",
+                    "scope": "all",
+                    "channel": "sms",
+                    "is_subscribed": "0",
+                }
+            ]
+        }
+    }
+    one = await api.client.post(
+        "/v1.1/customer/subscriptions", json=v11, headers={**api.auth, **key("subs-2")}
+    )
+    two = await api.client.post(
+        "/v1.1/customer/subscriptions", json=v11, headers={**api.auth, **key("subs-2")}
+    )
+    assert one.status_code == 200, one.text
+    assert two.content == one.content
+    assert two.headers["Idempotent-Replayed"] == "true"

@@ -105,4 +105,6 @@ class OAuthService:
         till = attribution_till or client.default_till
         if org.till(till) is None:
             raise UnknownAttributionTill(till)
-        return Principal(org=org, till_code=till, access=org.access_group(client.access_group))
+        return Principal(
+            org=org, till_code=till, access=org.access_group(client.access_group), api_client=client.key
+        )

@@ -13,6 +13,7 @@ class Principal:
     org: OrgConfig
     till_code: str  # the till the call is attributed to
     access: AccessGroup
+    api_client: str | None = None  # the OAuth client's key, when the call came with its token
 
     def may(self, resource: Resource, needed: Level) -> bool:
         return allows(self.access, resource, needed)

@@ -18,6 +18,7 @@ EXTENDED_FIELD = "ExtendedField"
 CUSTOMER_STATUS = "CustomerStatus"
 CUSTOMER_MERGE = "CustomerMerge"
 COMM_CHANNEL = "CommChannel"
+SUBSCRIPTION_STATUS = "SubscriptionStatus"
 
 # The referenceType filter values the audit API accepts, and the event type each selects.
 REFERENCE_TYPES = {
@@ -28,6 +29,7 @@ REFERENCE_TYPES = {
     "CustomerStatus": CUSTOMER_STATUS,
     "CustomerMerge": CUSTOMER_MERGE,
     "CommChannel": COMM_CHANNEL,
+    "SubscriptionStatus": SUBSCRIPTION_STATUS,
 }
 
 _IDENTIFIER_FIELDS = {"mobile", "email", "external_id"}
@@ -83,7 +85,24 @@ def _field_events(name: str, before: Any, after: Any) -> list[AuditEvent]:
     return [AuditEvent(kind, name, _text(before), _text(after))]
 
 
+def _state(value: str) -> str:
+    return NA if value == "NOT_SET" else value
+
+
+def _subscription_field(change: dict[str, Any]) -> str:
+    """CHANNEL.PRIORITY, with the source account when it is not INSTORE's."""
+    name = f"{change['channel']}.{change['priority']}"
+    if change.get("source", "INSTORE") != "INSTORE":
+        name += f"@{change['source']}" + (f":{change['accountId']}" if change.get("accountId") else "")
+    return name
+
+
 def events_of(action: str, changes: dict[str, Any]) -> list[AuditEvent]:
+    if action == "subscription.changed":
+        return [
+            AuditEvent(SUBSCRIPTION_STATUS, _subscription_field(c), _state(c["from"]), _state(c["to"]))
+            for c in changes.get("subscriptions", [])
+        ]
     if action == "customer.updated":
         found = []
         for name, diff in changes.items():

@@ -75,6 +75,8 @@ class Codes:
     CUSTOMER_REGISTERED = _c(1000, "Customer registration successful", S)
     CUSTOMER_UPDATED = _c(1000, "Customer successfully updated", S)
     CUSTOMER_RETRIEVED = _c(1000, "Customer successfully retrieved", S)
+    SUBSCRIPTION_UPDATED = _c(1000, "Subscription successfully updated", S)
+    SUBSCRIPTION_RETRIEVED = _c(1000, "Subscription successfully retrieved", S)
 
     # v1.1 item errors
     ITEM_INPUT_INVALID = _c(400, "Input is invalid. Please check request parameters or input xml/json", E)
@@ -108,6 +110,15 @@ class Codes:
     )
     UNKNOWN_TILL = _c(91020, "Invalid TILL passed for registration", E)
 
+    # Subscriptions (v1.1 customer/subscriptions items; v2 subscription warnings use them too)
+    SUBSCRIPTION_CHANNEL_INVALID = _c(1101, "Invalid channel type", E)
+    SUBSCRIPTION_PRIORITY_INVALID = _c(1102, "Invalid priority type", E)
+    SUBSCRIPTION_SCOPE_INVALID = _c(1103, "Invalid scope", E)
+    SUBSCRIPTION_IDENTIFIER_INVALID = _c(1104, "Invalid identifier or no identifier passed", E)
+    SUBSCRIPTION_STATUS_INVALID = _c(1106, "Invalid subscription status passed", E)
+    SUBSCRIPTION_NOT_FETCHED = _c(1109, "Unable to add, update or fetch subscription details", E)
+    SUBSCRIPTION_NOT_UPDATED = _c(1110, "Unable to update subscription details", E)
+
     # v1.1 item warnings (the customer is still stored)
     CUSTOM_FIELD_INVALID = _c(1017, "Provided Custom Field is invalid", W)
     EXTENDED_FIELD_INVALID = _c(91015, "Provided Extended Field is invalid", W)
@@ -116,6 +127,7 @@ class Codes:
     IDENTIFIER_TAKEN = _c(91007, "{} is already occupied by some other user, ignoring it", W)
     SURVIVOR_RETRIEVED = _c(91009, "Retrieved survivor account for the requested merge victim", W)
     MERGED_INTO_SURVIVOR = _c(91090, "Customer merged into the customer that already held the identifier", W)
+    SUBSCRIPTION_UPDATE_FAILED = _c(91022, "Failed to update subscription for {} channel and priority {}", W)
 
     # Referral warnings (v1.1 items and v2 warnings alike): the customer is stored, the
     # referral earns nothing. The hosted docs name the 1202-1206 family without wording.
@@ -180,6 +192,13 @@ class V2Codes:
     )
     IDEMPOTENCY_KEY_INVALID = _c(8421, "Idempotency-Key must be 1 to 255 visible ASCII characters", E)
     IDEMPOTENCY_KEY_REUSED = _c(8422, "Idempotency-Key was already used with a different request", E)
+
+    # The v2 subscription page's own codes (1000 reused as an error there, sic).
+    SUBSCRIPTION_CUSTOMER_NOT_FOUND = _c(
+        1012, "Cannot find customer for provided mobile/external-id/e-mail/id", E
+    )
+    SUBSCRIPTIONS_NOT_ADDED = _c(1000, "Customer Subscriptions could not be added", E)
+    ALL_SUBSCRIPTIONS_FAILED = _c(500, "All requests have failed due to errors", E)
 
     MERGED_ACROSS_SOURCES = _c(8050, "Same Customer found in other sources,Combining", W)
     MERGED_WITH_USER = _c(8051, "Same Customer found in other sources, Merging with userId {}", W)

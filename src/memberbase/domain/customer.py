@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memberbase.domain.codes import Code
 from memberbase.domain.org_config import IdentifierType
+
+if TYPE_CHECKING:  # domain.subscriptions imports this module
+    from memberbase.domain.subscriptions import ItemIn
 
 
 class CustomerType(StrEnum):
@@ -80,6 +83,7 @@ class CustomerDraft:
     extended_fields: list[tuple[str, object]] = field(default_factory=list)
     referral_code: str | None = None
     customer_id: int | None = None  # v1.1 customer/update's `id`
+    opt_ins: list[ItemIn] = field(default_factory=list)  # subscriptions.subscription[]
 
 
 @dataclass
@@ -104,6 +108,7 @@ class ValidDraft:
     referral_code: str | None = None
     customer_id: int | None = None  # v1.1 customer/update's `id`
     till_sent: bool = False  # registered_till was given (else it is the caller's till)
+    opt_ins: list[ItemIn] = field(default_factory=list)  # checked when recorded: bad ones warn
 
 
 @dataclass

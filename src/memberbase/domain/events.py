@@ -25,6 +25,7 @@ COUPON_ISSUED = "coupon.issued"
 CURRENCY_AWARDED = "alternate_currency.awarded"
 TIER_CHANGED = "tier.changed"
 REFERRAL_APPLIED = "referral.applied"
+SUBSCRIPTION_CHANGED = "subscription.changed"  # never customer.updated (the hosted API sends none)
 
 EVENT_TYPES = (
     CUSTOMER_REGISTERED,
@@ -35,6 +36,7 @@ EVENT_TYPES = (
     CURRENCY_AWARDED,
     TIER_CHANGED,
     REFERRAL_APPLIED,
+    SUBSCRIPTION_CHANGED,
 )
 
 

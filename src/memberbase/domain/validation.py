@@ -217,6 +217,7 @@ def validate_draft(
         referral_code=(draft.referral_code or "").strip() or None,
         customer_id=draft.customer_id,
         till_sent=not _blank(draft.registered_till),
+        opt_ins=draft.opt_ins,
     )
 
 

@@ -26,13 +26,18 @@ SECTIONS: tuple[tuple[str, sa.Table, str], ...] = (
     ("referredBy", t.referrals, "referee_id"),
     ("referred", t.referrals, "referrer_id"),
     ("statusLog", t.status_log, "customer_id"),
+    ("subscriptions", t.subscriptions, "customer_id"),
+    ("consentLog", t.consent_log, "customer_id"),
     ("auditTrail", t.audit_log, "customer_id"),
     ("requests", t.requests, "user_id"),
     ("events", t.outbox, "customer_id"),
 )
 
 
-_TIMES = ("occurred_at", "created_on", "created_at", "awarded_at", "issued_at", "enrolled_at", "referred_at")
+_TIMES = (
+    "occurred_at", "created_on", "created_at", "awarded_at",
+    "issued_at", "enrolled_at", "referred_at", "updated_at",
+)  # fmt: skip
 
 
 def _plain(row: Any) -> dict[str, Any]:

@@ -29,6 +29,7 @@ Timestamp = sa.DateTime(timezone=True)
 customer_id_seq = sa.Sequence("customer_id_seq", metadata=metadata)
 coupon_id_seq = sa.Sequence("coupon_id_seq", metadata=metadata)
 outbox_id_seq = sa.Sequence("outbox_id_seq", metadata=metadata)
+consent_log_id_seq = sa.Sequence("consent_log_id_seq", metadata=metadata)
 
 orgs = sa.Table(
     "orgs",
@@ -358,6 +359,51 @@ outbox = sa.Table(
         sqlite_where=sa.text("published_at IS NULL"),
     ),
     sa.Index("ix_outbox_occurred_at", "occurred_at"),
+)
+
+# A customer's opt-in or opt-out per channel, priority and source account; no row: never set.
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("priority", sa.String(8), primary_key=True),
+    sa.Column("source", sa.String(32), primary_key=True),
+    sa.Column("account_id", sa.String(100), primary_key=True),
+    sa.Column("subscribed", sa.Boolean, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+)
+
+# Append-only (triggers refuse UPDATE and DELETE): every subscription instruction with its
+# evidence: who (till, API client, user context), when, through which API, the state before
+# and after, the reason and the consent wording or version the caller named. Ids ascend in
+# commit order per customer (drawn under the customer's lock), so the log reads in that order.
+consent_log = sa.Table(
+    "consent_log",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("id", sa.BigInteger, consent_log_id_seq, primary_key=True, autoincrement=False),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("priority", sa.String(8), nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("account_id", sa.String(100), nullable=False),
+    sa.Column("subscribed", sa.Boolean, nullable=False),
+    sa.Column("previous", sa.Boolean),  # NULL: never set before
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("via", sa.String(32), nullable=False),
+    sa.Column("till_code", sa.String(50), nullable=False),
+    sa.Column("api_client", sa.String(100)),
+    sa.Column("user_context", Json),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("reason", sa.String(500)),
+    sa.Column("consent_text", sa.String(2000)),
+    sa.Column("consent_version", sa.String(100)),
+    sa.Column("details", Json, nullable=False),
+    sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    sa.Index("ix_consent_log_org_id_customer_id", "org_id", "customer_id"),
 )
 
 # Where a bulk import of a file has got to, committed with each batch: an interrupted

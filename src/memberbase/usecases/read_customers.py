@@ -12,6 +12,7 @@ from memberbase.domain.identifiers import mobile_to_look_up, mobile_to_retry, no
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.sources import SOURCES, account_of
+from memberbase.domain.subscriptions import SubscriptionKey
 from memberbase.domain.text import has_control
 from memberbase.domain.v2_request import CARD_CLAIM, CARD_TYPES, CLAIM_TYPES
 from memberbase.storage.cards import Card, CardRepository
@@ -19,6 +20,7 @@ from memberbase.storage.customers import CustomerRepository
 from memberbase.storage.database import reading
 from memberbase.storage.lookups import customer_lookups
 from memberbase.storage.rewards import HeldCoupon, HeldCurrency, RewardReader
+from memberbase.storage.subscriptions import SubscriptionRepository
 
 ALL_SOURCES = "ALL"
 
@@ -33,6 +35,7 @@ class CustomerDetails:
     currencies: list[HeldCurrency] = field(default_factory=list)
     coupons: list[HeldCoupon] = field(default_factory=list)
     merged_from: int | None = None  # the merge victim's id that was asked for
+    subscriptions: dict[SubscriptionKey, bool] = field(default_factory=dict)  # the states set
 
 
 @dataclass(frozen=True)
@@ -106,4 +109,5 @@ async def details(engine: AsyncEngine, org: OrgConfig, customer_id: int) -> Cust
         code = (await rewards.referral_codes([customer_id])).get(customer_id)
         currencies = (await rewards.currencies([customer_id]))[customer_id]
         held = (await rewards.coupons([customer_id]))[customer_id]
-    return CustomerDetails(record, profiles, enrolments, cards, code, currencies, held, merged_from)
+        states = (await SubscriptionRepository(conn, org.id).states([customer_id]))[customer_id]
+    return CustomerDetails(record, profiles, enrolments, cards, code, currencies, held, merged_from, states)

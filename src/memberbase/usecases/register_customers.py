@@ -36,6 +36,7 @@ from memberbase.usecases.customer_changes import apply_update, enrol
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.rewards import Earned, Registration, Rewarder
+from memberbase.usecases.subscriptions import record_opt_ins
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 
@@ -122,7 +123,10 @@ async def register_checked(
     fast: dict[int, ItemResult] = {}
     if bulk:
         fresh = await fresh_rows(uow, org, checked)
-        new = {i: c for i, c in enumerate(checked) if i in fresh and isinstance(c, ValidDraft)}
+        # Rows with opt-ins take the per-row path, which records them (the one write path).
+        new = {
+            i: c for i, c in enumerate(checked) if i in fresh and isinstance(c, ValidDraft) and not c.opt_ins
+        }
         try:
             async with uow.savepoint():
                 if planned is not None:
@@ -199,10 +203,11 @@ async def _write(
         await customers.keep_profile(record.id, registration_profile(record))
         success = Codes.CUSTOMER_UPDATED
     enrolled = earned.applied_to(record.id, enrolled)
+    opted = await record_opt_ins(rewarder.uow, org, record.id, valid.opt_ins, context, "v1.1 customer/add")
     return ItemResult(
         success=success,
         customer=CustomerView(record, enrolled),
-        warnings=[*warnings, *earned.warnings],
+        warnings=[*warnings, *earned.warnings, *opted],
         effects=earned.effects,
     )
 

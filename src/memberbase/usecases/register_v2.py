@@ -19,6 +19,7 @@ from memberbase.domain.customer import Failure, Profile, Warning_
 from memberbase.domain.json_values import jsonable
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.subscriptions import comm_channel_opt_ins
 from memberbase.domain.uuids import uuid4_text
 from memberbase.domain.v2_registration import CreateV2, MergeV2, Owner, decide_v2
 from memberbase.domain.v2_request import CARD_CLAIM, CardRequest, V2Draft, ValidV2
@@ -31,6 +32,7 @@ from memberbase.usecases.auditing import RequestContext, audit_entry
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import Effect
 from memberbase.usecases.rewards import Earned, Registration, Rewarder
+from memberbase.usecases.subscriptions import record_opt_ins
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 # Generated card numbers someone already typed in by hand are skipped, this many at most.
@@ -82,7 +84,11 @@ async def _register(uow: UnitOfWork, org: OrgConfig, valid: ValidV2, context: Re
         customer_id, earned = await _create(uow, rewarder, customers, org, valid, context)
     else:
         customer_id, earned = await _merge(uow, rewarder, customers, org, valid, decision, context)
-    warnings = [*decision.warnings, *earned.warnings]
+    opt_ins = [
+        i for p in valid.profiles for i in comm_channel_opt_ins(p.comm_channels, p.source, p.account_id)
+    ]
+    opted = await record_opt_ins(uow, org, customer_id, opt_ins, context, "v2 customers")
+    warnings = [*decision.warnings, *earned.warnings, *opted]
     return V2Result(created_id=customer_id, warnings=warnings, effects=earned.effects)
 
 

@@ -24,6 +24,7 @@ from memberbase.usecases.merge_customers import merge_customers
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.rewards import Rewarder
+from memberbase.usecases.subscriptions import record_opt_ins
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 
@@ -136,9 +137,13 @@ async def _update(
         rewarder, customers, org, current, plan.changes, plan.set_identifiers, context
     )
     enrolled = changed.earned.applied_to(current.id, changed.enrolled)
+    # subscriptions.subscription[] of the item: the subscriptions use-case, its one write path.
+    opted = await record_opt_ins(
+        rewarder.uow, org, current.id, valid.opt_ins, context, "v1.1 customer/update"
+    )
     return ItemResult(
         success=Codes.CUSTOMER_UPDATED,
         customer=CustomerView(changed.record, enrolled),
-        warnings=[*warnings, *changed.earned.warnings],
+        warnings=[*warnings, *changed.earned.warnings, *opted],
         effects=changed.earned.effects,
     )

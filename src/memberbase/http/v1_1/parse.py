@@ -13,6 +13,7 @@ from typing import Any
 
 from memberbase.domain.codes import Codes
 from memberbase.domain.customer import CustomerDraft, Failure
+from memberbase.domain.subscriptions import registration_opt_ins
 from memberbase.domain.text import control_free_json, has_control
 
 V11_DATETIME = "%Y-%m-%d %H:%M:%S"
@@ -153,6 +154,7 @@ def parse_item(item: Any) -> CustomerDraft | Failure:
             for name, value in _name_value_pairs(item, "custom_fields")
         ]
         draft.extended_fields = _name_value_pairs(item, "extended_fields")
+        draft.opt_ins = registration_opt_ins(item)
     except ItemShapeError as problem:
         return Failure(Codes.ITEM_INPUT_INVALID, str(problem))
     return draft

@@ -21,6 +21,7 @@ from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
 from memberbase.http.v1_1.parse import echo, envelope_items, parse_item, parse_update_item
 from memberbase.http.v1_1.render import customers_envelope
+from memberbase.http.v1_1.subscriptions import fill_customer_get
 from memberbase.http.v1_1.xml import XmlResponse, body_is_xml, parse_xml, wants_xml
 from memberbase.observability import Metrics
 from memberbase.usecases.auditing import RequestContext
@@ -121,7 +122,6 @@ async def add_customers(request: Request, principal: CustomerWriter, svc: AppSer
     return await idempotent(request, svc, principal.org.id, render, run)
 
 
-@router.api_route("/customer/update", methods=["POST", "PUT"], summary="Update customers that exist (batch)")
 async def update_customers_route(request: Request, principal: CustomerWriter, svc: AppServices) -> Response:
     _check_format(request)
     items = _items(await _read_body(request, svc.settings.max_body_bytes), svc.settings.batch_limit)
@@ -141,6 +141,17 @@ async def update_customers_route(request: Request, principal: CustomerWriter, sv
     return await idempotent(request, svc, principal.org.id, render, run)
 
 
+# PUT as the hosted OpenAPI file lists it, POST as its API index does: one endpoint, two operations.
+for _method in ("POST", "PUT"):
+    router.add_api_route(
+        "/customer/update",
+        update_customers_route,
+        methods=[_method],
+        summary="Update customers that exist (batch)",
+        operation_id=f"update_customers_{_method.lower()}",
+    )
+
+
 @router.get("/customer/get", summary="Fetch customers by mobile, email, external_id or id")
 async def get_customer(request: Request, principal: CustomerReader, svc: AppServices) -> Response:
     _check_format(request)
@@ -158,4 +169,6 @@ async def get_customer(request: Request, principal: CustomerReader, svc: AppServ
     http_status, payload = customers_envelope(
         results, principal.org, for_get=True, user_id=_flag(request, "user_id")
     )
+    if _flag(request, "subscriptions"):
+        await fill_customer_get(svc.engine, principal.org, results, payload)
     return _answer(request, payload, http_status)

@@ -55,12 +55,6 @@ def _items(wires: list[IdentifierWire]) -> list[IdentifierIn]:
     ]
 
 
-@router.api_route(
-    "/customers/{customer_id}/changeIdentifier",
-    methods=["POST", "PUT"],
-    summary="Add or remove a customer's identifiers; link or de-link cards",
-    openapi_extra=_BODY,
-)
 async def change_identifier(
     customer_id: str, request: Request, principal: CustomerWriter, svc: AppServices
 ) -> Response:
@@ -92,3 +86,15 @@ async def change_identifier(
         return JsonResponse({"createdId": result.created_id, "warnings": warnings(result.warnings)})
 
     return await idempotent(request, svc, principal.org.id, render, run)
+
+
+# POST as the page's sample sends, PUT as the API index lists it: one endpoint, two operations.
+for _method in ("POST", "PUT"):
+    router.add_api_route(
+        "/customers/{customer_id}/changeIdentifier",
+        change_identifier,
+        methods=[_method],
+        summary="Add or remove a customer's identifiers; link or de-link cards",
+        operation_id=f"change_identifier_{_method.lower()}",
+        openapi_extra=_BODY,
+    )

@@ -10,6 +10,7 @@ from memberbase.domain.customer import Failure, Warning_
 from memberbase.domain.extended_fields import CATALOGUE
 from memberbase.domain.loyalty import view
 from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.subscriptions import SubscriptionKey, type_of, v2_channel_name
 from memberbase.usecases.read_customers import CustomerDetails
 
 
@@ -36,6 +37,16 @@ def iso(value: dt.datetime | None, org: OrgConfig) -> str | None:
 def _till(code: str, org: OrgConfig) -> dict[str, Any]:
     till = org.till(code)
     return {"code": code, "name": till.store if till and till.store else code, "type": "TILL"}
+
+
+def subscription_json(key: SubscriptionKey, state: bool | None) -> dict[str, Any]:
+    return {
+        "channel": v2_channel_name(key.channel),
+        "accountId": key.account_id,
+        "sourceName": key.source,
+        "priority": key.priority,
+        "type": type_of(state),
+    }
 
 
 def customer_body(found: CustomerDetails, org: OrgConfig) -> dict[str, Any]:
@@ -127,6 +138,11 @@ def customer_body(found: CustomerDetails, org: OrgConfig) -> dict[str, Any]:
             }
             for c in found.coupons
         ],
+        "subscriptionInfo": {
+            "subscriptions": [
+                subscription_json(k, found.subscriptions[k]) for k in sorted(found.subscriptions)
+            ]
+        },
         "warnings": [],
     }
 
