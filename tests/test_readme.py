@@ -25,7 +25,9 @@ def synopsis() -> dict[str, str]:
         if line.startswith("memberbase "):
             # The command is the lowercase words before the first argument or option.
             words = line.split()[1:]
-            current = " ".join(itertools.takewhile(lambda w: re.fullmatch("[a-z]+", w) is not None, words))
+            current = " ".join(
+                itertools.takewhile(lambda w: re.fullmatch("[a-z][a-z-]*", w) is not None, words)
+            )
             commands[current] = line
         elif line.strip() and current:
             commands[current] += " " + line.strip()
@@ -40,7 +42,7 @@ def help_of(path: str) -> str:
 
 def commands_of(path: str) -> list[str]:
     box = help_of(path).split("Commands", 1)[1]
-    return re.findall(r"^│ ([a-z]+)\s", box, flags=re.M)
+    return re.findall(r"^│ ([a-z][a-z-]*)\s", box, flags=re.M)
 
 
 def options_of(path: str) -> list[tuple[str, ...]]:

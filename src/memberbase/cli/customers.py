@@ -13,7 +13,9 @@ import typer
 from memberbase.cli.errors import database_errors, err, fail, settings
 from memberbase.storage.database import create_engine
 from memberbase.storage.orgs import OrgRepository
+from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.export_customer import export_customer
+from memberbase.usecases.merge_requests import erase_due
 
 customers_app = typer.Typer(help="One customer's data: the subject-access export (docs/export.md).")
 
@@ -53,3 +55,33 @@ def export_command(
     else:
         output.write_bytes(data)
         err.print(f"Wrote customer {customer_id}'s data to {output}.")
+
+
+async def _erase_due(database_url: str, org_id: int) -> list[int]:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            found = await OrgRepository(conn).get_config(org_id)
+        if found is None:
+            fail(f"no organisation {org_id} in this database")
+        now = dt.datetime.now(dt.UTC)
+        context = RequestContext(
+            till_code="memberbase erase-due", request_id=f"erase-due-{now:%Y%m%dT%H%M%S}", now=now
+        )
+        return await erase_due(engine, found[1], context)
+    finally:
+        await engine.dispose()
+
+
+@customers_app.command("erase-due")
+def erase_due_command(
+    org: Annotated[int, typer.Option("--org", help="The organisation's id")],
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Default: MEMBERBASE_DATABASE_URL or ./memberbase.db")
+    ] = None,
+) -> None:
+    """Carry out approved deletions whose waiting period is over (run it from cron, e.g. hourly)."""
+    url = settings(database_url=database_url).database_url
+    with database_errors(url):
+        done = asyncio.run(_erase_due(url, org))
+    typer.echo(f"erased the customers of {len(done)} deletion request(s)" + (f": {done}" if done else ""))

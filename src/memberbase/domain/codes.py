@@ -91,6 +91,7 @@ class Codes:
         E,
     )
     CUSTOMER_NOT_FOUND = _c(1012, "Cannot find customer with the provided mobile/external ID/e-mail ID", E)
+    CUSTOMER_ERASED = _c(8109, "Customer is deleted after PII delete request", E)
     NO_IDENTIFIER = _c(1015, "No identifier provided to get loyalty users", E)
     REGISTRATION_DATE_NOT_ALLOWED = _c(
         1034,
@@ -210,6 +211,8 @@ class V2Codes:
     MERGE_NOT_FOUND = _c(8323, "Merge not found", E)
     UNMERGE_BLOCKED = _c(8324, "Merge cannot be undone", E)
     UNMERGE_DONE = _c(8325, "Merge was already undone", E)
+    CUSTOMER_ERASED = _c(8109, "Customer is deleted after PII delete request", E)
+    PII_DELETION_DISABLED = _c(3232, "Org Config for PII Deletion is Disabled", E)
     REQUEST_TYPE_INVALID = _c(9006, "Request type is invalid", E)
     REQUEST_BASE_TYPE_INVALID = _c(9008, "Request base type is invalid", E)
     REQUEST_INSUFFICIENT = _c(9014, "Insufficient request for update", E)

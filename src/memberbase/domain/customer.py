@@ -136,6 +136,7 @@ class CustomerRecord:
     referral_code: str | None = None
     version: int = 1  # bumped by every change; v2's ETag
     merged_into: int | None = None  # a merge's victim: the survivor's id
+    erased_at: dt.datetime | None = None  # its personal data was erased (reads answer 8109)
 
     def identifier(self, kind: IdentifierType) -> str | None:
         return {

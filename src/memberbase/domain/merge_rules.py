@@ -18,3 +18,11 @@ class MergeRules(BaseModel):
     # Merge requests (POST /v2/requests) wait for approval unless this is on or the caller
     # passes client_auto_approve=true, as the hosted API does.
     auto_approve: bool = False
+
+
+class ErasureRules(BaseModel):
+    """The org YAML's `erasure:` block: how long an approved deletion waits (0: at once)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    waiting_hours: int = Field(0, ge=0, le=24 * 365)

@@ -31,6 +31,8 @@ def merge_blockers(
     if survivor.id == victim.id:
         found.append(Failure(V2Codes.MERGE_INTO_ITSELF))
     for role, customer in (("victim", victim), ("survivor", survivor)):
+        if customer.erased_at is not None:
+            found.append(Failure(V2Codes.CUSTOMER_ERASED, f"the {role}, customer {customer.id}"))
         if customer.merged_into is not None:
             found.append(Failure(V2Codes.MERGE_ALREADY_DONE, role, (customer.merged_into,)))
     together = held[survivor.id].identifiers + held[victim.id].identifiers

@@ -22,7 +22,7 @@ from memberbase.domain.access import DEFAULT_GROUP, AccessGroup
 from memberbase.domain.cards import CardSeries
 from memberbase.domain.customer_status import StatusLabel
 from memberbase.domain.extended_fields import CATALOGUE
-from memberbase.domain.merge_rules import MergeRules
+from memberbase.domain.merge_rules import ErasureRules, MergeRules
 from memberbase.domain.rate_limits import RateLimits
 from memberbase.domain.rewards_config import (
     CouponSeries,
@@ -69,6 +69,7 @@ class RegistrationConfig(_Frozen):
     allow_external_id_update: bool = Field(False, alias="CONF_LOYALTY_ALLOW_EXTERNAL_ID_UPDATE")
     min_registration_date: dt.date | None = Field(None, alias="CONF_MIN_REGISTRATION_DATE")
     default_country_code_passed: bool = Field(False, alias="CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED")
+    pii_deletion_enabled: bool = Field(False, alias="CONF_ENABLE_PII_DELETION")
 
     @model_validator(mode="before")
     @classmethod
@@ -242,6 +243,7 @@ class OrgConfig(_Frozen):
     coupon_series: tuple[CouponSeries, ...] = ()
     referral_campaigns: tuple[ReferralCampaign, ...] = ()
     merges: MergeRules = Field(default_factory=MergeRules)
+    erasure: ErasureRules = Field(default_factory=ErasureRules)
 
     @field_validator("referral_campaigns")
     @classmethod

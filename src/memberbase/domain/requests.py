@@ -15,8 +15,11 @@ from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import Failure
 
 MERGE = ("CHANGE_IDENTIFIER", "MERGE")
-PENDING, APPROVED, REJECTED = "PENDING", "APPROVED", "REJECTED"
-_MOVES = {PENDING: {APPROVED, REJECTED}, REJECTED: {PENDING}, APPROVED: set()}
+DELETE = ("CUSTOMER", "DELETE")
+PENDING, APPROVED, REJECTED, CANCELLED = "PENDING", "APPROVED", "REJECTED", "CANCELLED"
+_MOVES = {PENDING: {APPROVED, REJECTED}, REJECTED: {PENDING}, APPROVED: set(), CANCELLED: set()}
+# A deletion may also be cancelled while it waits (the hosted PII-deletion page).
+_DELETE_MOVES = {**_MOVES, PENDING: {APPROVED, REJECTED, CANCELLED}, APPROVED: {CANCELLED}}
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,47 @@ def read_merge_request(body: Any) -> MergeAsked | Failure:
     return MergeAsked(victim, survivor, comments)
 
 
-def status_move(current: str, wanted: Any) -> str | Failure:
-    if not isinstance(wanted, str) or wanted.upper() not in _MOVES:
-        return Failure(V2Codes.REQUEST_STATUS_INVALID, "status must be APPROVED, REJECTED or PENDING")
+@dataclass(frozen=True)
+class DeleteAsked:
+    source: str | None
+    identifier_name: str | None
+    identifier_value: str | None
+    comments: str | None
+
+
+def read_delete_request(body: dict[str, Any]) -> DeleteAsked | Failure:
+    """`{type: CUSTOMER, baseType: DELETE, source, identifierType, identifierValue, comments}`."""
+    comments = body.get("comments")
+    if comments is not None and (not isinstance(comments, str) or len(comments) > 255):
+        return Failure(V2Codes.INPUT_INVALID, "comments must be text of at most 255 characters")
+    texts = [body.get(k) for k in ("source", "identifierType", "identifierValue")]
+    if not all(isinstance(v, str) and v.strip() for v in texts):
+        return Failure(V2Codes.REQUEST_INSUFFICIENT, "pass source, identifierType and identifierValue")
+    return DeleteAsked(texts[0], texts[1], texts[2], comments)
+
+
+def request_kind(body: Any) -> tuple[str, str] | Failure:
+    """The (type, baseType) a request body names: a merge unless it says CUSTOMER/DELETE."""
+    if not isinstance(body, dict):
+        return Failure(V2Codes.INPUT_INVALID, "the body must be a JSON object")
+    kind = (str(body.get("type", MERGE[0])).upper(), str(body.get("baseType", MERGE[1])).upper())
+    if kind[0] not in (MERGE[0], DELETE[0]):
+        return Failure(V2Codes.REQUEST_TYPE_INVALID, "type must be CHANGE_IDENTIFIER or CUSTOMER")
+    if kind not in (MERGE, DELETE):
+        return Failure(
+            V2Codes.REQUEST_BASE_TYPE_INVALID,
+            "baseType must be MERGE (CHANGE_IDENTIFIER) or DELETE (CUSTOMER)",
+        )
+    return kind
+
+
+def status_move(current: str, wanted: Any, *, deletion: bool = False) -> str | Failure:
+    moves = _DELETE_MOVES if deletion else _MOVES
+    if not isinstance(wanted, str) or wanted.upper() not in moves:
+        return Failure(
+            V2Codes.REQUEST_STATUS_INVALID, "status must be APPROVED, REJECTED, PENDING or CANCELLED"
+        )
     target = wanted.upper()
-    if target not in _MOVES[current]:
+    if target not in moves[current]:
         return Failure(V2Codes.REQUEST_STATUS_INVALID, f"a {current} request cannot become {target}")
     return target

@@ -106,6 +106,7 @@ def _record(m: Mapping[str, Any]) -> CustomerRecord:
         referral_code=m["referral_code"],
         version=m["version"],
         merged_into=m["merged_into"],
+        erased_at=_utc_or_none(m["erased_at"]),
     )
 
 

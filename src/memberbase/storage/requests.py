@@ -32,9 +32,22 @@ class RequestRepository:
         return None if row is None else dict(row)
 
     async def decide(
-        self, request_id: int, status: str, by: str, at: dt.datetime, comments: str | None, outcome: Any
+        self,
+        request_id: int,
+        status: str,
+        by: str,
+        at: dt.datetime,
+        comments: str | None,
+        outcome: Any,
+        scheduled_for: dt.datetime | None = None,
     ) -> None:
-        values: dict[str, Any] = {"status": status, "modified_by": by, "modified_at": at, "outcome": outcome}
+        values: dict[str, Any] = {
+            "status": status,
+            "modified_by": by,
+            "modified_at": at,
+            "outcome": outcome,
+            "scheduled_for": scheduled_for,
+        }
         if comments is not None:
             values["comments"] = comments
         await self._conn.execute(
@@ -42,3 +55,13 @@ class RequestRepository:
             .where(requests.c.org_id == self._org_id, requests.c.id == request_id)
             .values(values)
         )
+
+    async def due(self, now: dt.datetime) -> list[tuple[int, int]]:
+        """Approved deletions whose waiting period is over: (request id, customer id)."""
+        query = sa.select(requests.c.id, requests.c.user_id).where(
+            requests.c.org_id == self._org_id,
+            requests.c.status == "APPROVED",
+            requests.c.scheduled_for.is_not(None),
+            requests.c.scheduled_for <= now,
+        )
+        return [(int(r[0]), int(r[1])) for r in await self._conn.execute(query)]

@@ -99,6 +99,8 @@ customers = sa.Table(
     sa.Column("version", sa.BigInteger, nullable=False, server_default="1"),
     # Set on a merge's victim: its id keeps answering reads, as the survivor.
     sa.Column("merged_into", sa.BigInteger),
+    # Set when the customer's personal data was erased (a DELETE request): reads answer 8109.
+    sa.Column("erased_at", Timestamp),
 )
 
 # One account of a customer in one source (and, for multi-account sources, one accountId).
@@ -320,7 +322,17 @@ requests = sa.Table(
     sa.Column("modified_by", sa.String(100)),
     sa.Column("modified_at", Timestamp),
     sa.Column("outcome", Json),
+    sa.Column("scheduled_for", Timestamp),  # an approved deletion, once its waiting period ends
     sa.Index("ix_requests_org_id_user_id", "org_id", "user_id"),
+)
+
+# Present only inside an erasure's own transaction: lets it blank personal values in the
+# append-only audit and consent logs (their triggers allow an UPDATE for a granted customer).
+erasure_grants = sa.Table(
+    "erasure_grants",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, primary_key=True),
 )
 
 # The first answer to a write sent with an Idempotency-Key, stored in the write's own

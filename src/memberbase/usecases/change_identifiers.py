@@ -131,6 +131,8 @@ async def _change(
         current = await customers.get_for_update(current.merged_into)
     if current is None:
         raise Refused(Failure(V2Codes.CUSTOMER_NOT_FOUND, f"customer {customer_id}"))
+    if current.erased_at is not None:
+        raise Refused(Failure(V2Codes.CUSTOMER_ERASED, f"customer {customer_id}"))
     accounts = await customers.accounts([current.id])
     if account not in accounts[current.id]:
         raise Refused(Failure(V2Codes.NOT_IN_SOURCE, f"no {account[0]} account {account[1]!r}"))

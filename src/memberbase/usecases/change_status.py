@@ -52,6 +52,8 @@ async def change_status(
                 current = await customers.get_for_update(current.merged_into)
             if current is None:
                 raise Refused(Failure(V2Codes.CUSTOMER_NOT_FOUND))
+            if current.erased_at is not None:
+                raise Refused(Failure(V2Codes.CUSTOMER_ERASED))
             held = _label_of(org, current.status_label)
             checked = check_status_change(org, label, reason, held)
             if isinstance(checked, Failure):

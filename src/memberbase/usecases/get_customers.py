@@ -94,6 +94,8 @@ async def get_customers(engine: AsyncEngine, org: OrgConfig, lookups: list[Looku
         echo: dict[str, object] = {lookup.field: lookup.value}
         if record is None:
             results.append(ItemResult(failure=Failure(Codes.CUSTOMER_NOT_FOUND), echo=echo))
+        elif record.erased_at is not None:  # found by id: its identifiers are gone
+            results.append(ItemResult(failure=Failure(Codes.CUSTOMER_ERASED), echo=echo))
         else:
             view = CustomerView(record, enrolments[record.id], codes.get(record.id), held[record.id])
             warned = [Warning_(Codes.SURVIVOR_RETRIEVED)] if position in survivors else []

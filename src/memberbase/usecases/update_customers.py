@@ -103,6 +103,8 @@ async def _addressed(customers: CustomerRepository, valid: ValidDraft, org: OrgC
                 break
     if found is None:
         raise Refused(Failure(Codes.CUSTOMER_NOT_FOUND))
+    if found.erased_at is not None:
+        raise Refused(Failure(Codes.CUSTOMER_ERASED))
     if found.merged_into is not None:  # a merge's victim: its survivor is the customer now
         found = await customers.get_for_update(found.merged_into)
         assert found is not None

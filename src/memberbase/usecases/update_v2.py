@@ -76,6 +76,8 @@ async def _update(
         current = await customers.get_for_update(current.merged_into)
     if current is None:
         raise Refused(Failure(V2Codes.CUSTOMER_NOT_FOUND, f"customer {customer_id}"))
+    if current.erased_at is not None:
+        raise Refused(Failure(V2Codes.CUSTOMER_ERASED, f"customer {customer_id}"))
     if if_match is not None and current.version not in if_match:
         raise Refused(Failure(V2Codes.VERSION_MISMATCH, f"its version is {current.version}"))
     stored = (await customers.profiles([current.id]))[current.id]

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import Failure
 from memberbase.domain.org_config import OrgConfig
-from memberbase.domain.requests import read_merge_request
+from memberbase.domain.requests import DELETE, read_delete_request, read_merge_request, request_kind
 from memberbase.http.body import read_json
 from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
 from memberbase.http.errors import ApiError
@@ -20,10 +20,12 @@ from memberbase.http.responses import JsonResponse
 from memberbase.http.v2.merges import preview_json
 from memberbase.http.v2.render import failure_body, iso, problem
 from memberbase.http.v2.status import context_of
+from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.idempotency import IdempotentWrite
 from memberbase.usecases.merge_preview import preview_merge
 from memberbase.usecases.merge_requests import (
     RequestOutcome,
+    create_delete_request,
     create_merge_request,
     decide_request,
     get_request,
@@ -40,10 +42,16 @@ def _flag(request: Request, name: str) -> bool:
 
 @router.post("/requests", summary="Request a merge of a victim into a survivor (preview=true: a dry run)")
 async def create_request(request: Request, principal: CustomerWriter, svc: AppServices) -> Response:
-    asked = read_merge_request(await read_json(request, svc.settings.max_body_bytes))
+    body = await read_json(request, svc.settings.max_body_bytes)
+    kind = request_kind(body)
+    if isinstance(kind, Failure):
+        return JsonResponse(failure_body(kind), status_code=400)
+    context = context_of(request, principal.till_code)
+    if kind == DELETE:
+        return await _create_deletion(request, principal, svc, body, context)
+    asked = read_merge_request(body)
     if isinstance(asked, Failure):
         return JsonResponse(failure_body(asked), status_code=400)
-    context = context_of(request, principal.till_code)
     if _flag(request, "preview"):
         preview = await preview_merge(svc.engine, principal.org, asked.survivor_id, asked.victim_id, context)
         return JsonResponse(preview_json(preview))
@@ -59,6 +67,31 @@ async def create_request(request: Request, principal: CustomerWriter, svc: AppSe
         return JsonResponse({"createdId": result.request_id, "status": result.status, "warnings": []})
 
     return await idempotent(request, svc, principal.org.id, render, run)
+
+
+async def _create_deletion(
+    request: Request,
+    principal: CustomerWriter,
+    svc: AppServices,
+    body: dict[str, Any],
+    context: RequestContext,
+) -> Response:
+    asked = read_delete_request(body)
+    if isinstance(asked, Failure):
+        return JsonResponse(failure_body(asked), status_code=400)
+    auto = _flag(request, "client_auto_approve")
+
+    async def run(write: IdempotentWrite | None) -> RequestOutcome:
+        with_key = dataclasses.replace(context, idempotency=write)
+        return await create_delete_request(svc.engine, principal.org, asked, with_key, auto)
+
+    return await idempotent(request, svc, principal.org.id, _created, run)
+
+
+def _created(result: RequestOutcome) -> Response:
+    if result.failure is not None:
+        return JsonResponse(failure_body(result.failure), status_code=400)
+    return JsonResponse({"createdId": result.request_id, "status": result.status, "warnings": []})
 
 
 def _item_json(result: RequestOutcome, asked_id: Any) -> dict[str, Any]:
@@ -90,13 +123,9 @@ async def update_requests(request: Request, principal: CustomerWriter, svc: AppS
     answers = []
     for item in items:
         asked_id = item.get("id")
-        if (
-            str(item.get("baseType", "MERGE")).upper() != "MERGE"
-            or str(item.get("type", "CHANGE_IDENTIFIER")).upper() != "CHANGE_IDENTIFIER"
-        ):
-            answers.append(
-                _item_json(RequestOutcome(failure=Failure(V2Codes.REQUEST_BASE_TYPE_INVALID)), asked_id)
-            )
+        kind = request_kind(item)
+        if isinstance(kind, Failure):
+            answers.append(_item_json(RequestOutcome(failure=kind), asked_id))
             continue
         if not (isinstance(asked_id, int) and not isinstance(asked_id, bool)) and not (
             isinstance(asked_id, str) and asked_id.isdigit() and len(asked_id) <= 18
@@ -118,20 +147,25 @@ async def update_requests(request: Request, principal: CustomerWriter, svc: AppS
 
 def request_json(row: dict[str, Any], org: OrgConfig) -> dict[str, Any]:
     details = row["details"]
+    deletion = (row["type"], row["base_type"]) == DELETE
 
     def who(code: str | None) -> dict[str, Any] | None:
         return None if code is None else {"code": code, "name": code, "type": "TILL"}
 
-    change = {
-        "userId": row["user_id"],
-        "requestId": row["id"],
-        "changeType": row["base_type"],
-        "changeStatus": row["status"],
-        "changeIdentifiers": {
-            "add": [{"type": "id", "value": str(details["survivorId"])}],
-            "remove": [{"type": "id", "value": str(details["victimId"])}],
-        },
-    }
+    change = (
+        {}
+        if deletion
+        else {
+            "userId": row["user_id"],
+            "requestId": row["id"],
+            "changeType": row["base_type"],
+            "changeStatus": row["status"],
+            "changeIdentifiers": {
+                "add": [{"type": "id", "value": str(details["survivorId"])}],
+                "remove": [{"type": "id", "value": str(details["victimId"])}],
+            },
+        }
+    )
     return {
         "type": row["type"],
         "baseType": row["base_type"],
@@ -147,7 +181,11 @@ def request_json(row: dict[str, Any], org: OrgConfig) -> dict[str, Any]:
         "addedOn": iso(row["created_at"], org),
         "userId": row["user_id"],
         "comments": row["comments"],
-        "changeIdentifierRequest": change,
+        **(
+            {"customerDeletionDetails": {**details, "scheduledFor": iso(row["scheduled_for"], org)}}
+            if deletion
+            else {"changeIdentifierRequest": change}
+        ),
         "outcome": row["outcome"],
         "warnings": [],
     }

@@ -120,6 +120,8 @@ async def get_customer(customer_id: str, principal: CustomerReader, svc: AppServ
 
 def _details_answer(customer: CustomerDetails, org: OrgConfig) -> Response:
     """The customer in full, its version as the ETag a PUT's If-Match names."""
+    if customer.record.erased_at is not None:
+        raise ApiError(V2Codes.CUSTOMER_ERASED, 400, f"customer {customer.record.id}")
     body = customer_body(customer, org)
     if customer.merged_from is not None:  # read by a merge's victim id: the survivor answers
         body["warnings"] = [*body.get("warnings", []), *warnings([Warning_(V2Codes.MERGED_CUSTOMER_FOUND)])]
