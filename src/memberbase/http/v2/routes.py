@@ -15,6 +15,7 @@ from memberbase.http.downstream import downstream_of
 from memberbase.http.errors import ApiError
 from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
+from memberbase.http.v2 import search
 from memberbase.http.v2.render import customer_body, extended_fields_body, failure_body, warnings
 from memberbase.http.v2.schemas import CustomerWire, to_draft
 from memberbase.http.v2.side_effects import side_effects_json
@@ -24,6 +25,8 @@ from memberbase.usecases.read_customers import LookupQuery, details, lookup
 from memberbase.usecases.register_v2 import register_v2
 
 router = APIRouter(prefix="/v2", tags=["v2"])
+# First: `/customers/{customer_id}` below would take /customers/search for an id.
+router.include_router(search.router)
 
 
 def _validation_detail(exc: ValidationError) -> str:
