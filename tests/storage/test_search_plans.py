@@ -8,6 +8,8 @@ every way, each kind of match is an index range read no further than its window.
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from memberbase.domain.search import COUNT_BEYOND
+from memberbase.storage import schema
 from memberbase.storage.search import PLANNER_SETTINGS, statement_sql
 from tests.conftest import postgres_database
 
@@ -146,3 +149,22 @@ def test_every_kind_of_match_is_an_index_range_read_no_further_than_its_window(
             assert {n["Index Name"] for n in indexes} - SEARCH_INDEXES <= {"pk_customers", "pk_enrolments"}
             probes = [n for n in indexes if n["Index Name"].startswith("pk_")]
             assert sum(n["Actual Rows"] * n["Actual Loops"] for n in probes) <= 2 * LIMIT, (q, plan)
+
+
+def test_on_sqlite_every_kind_of_match_is_a_search_of_its_index(tmp_path: Any) -> None:
+    """SQLite's BINARY order is byte order too: the same ranges, on the same indexes."""
+    url = f"sqlite:///{tmp_path / 'plans.db'}"
+    schema.upgrade(url)
+    sql = statement_sql(1, postgres=False)
+    params = dict.fromkeys(re.findall(r":(\w+)", sql), 1) | {"q": "ab", "mobile_0": "91ab"}
+    with sqlite3.connect(tmp_path / "plans.db") as conn:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    searches = [step.split(" USING INDEX ")[1].split(" ")[0] for step in plan if " USING INDEX " in step]
+    assert sorted(s for s in searches if s in SEARCH_INDEXES) == sorted(
+        [*SEARCH_INDEXES, "ix_identifiers_search_value"]
+    )
+    assert not [
+        step
+        for step in plan
+        if step in ("SCAN i", "SCAN c", "SCAN e") or step.startswith(("SCAN i ", "SCAN c ", "SCAN e "))
+    ], plan
