@@ -191,6 +191,18 @@ async def test_bad_input_is_a_400_in_the_v2_error_body(v2: Api, query: str, says
     assert says in error["message"], error["message"]
 
 
+async def test_the_orgs_rate_limit_names_the_search_by_its_route(
+    app_client: tuple[Any, httpx.AsyncClient], database_url: str, org_spec: OrgSpec
+) -> None:
+    org_spec.overrides = {"rate_limits": {"per_minute": {"GET /v2/customers/search": 2}}}
+    await load_org(database_url, org_spec)
+    api = Api(app_client[1], org_spec)
+    statuses = [(await api.v2_get("/v2/customers/search", q="ab")).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    last = await api.v2_get("/v2/customers/search", q="ab")
+    assert "for GET /v2/customers/search" in last.json()["errors"][0]["message"]
+
+
 async def test_without_credentials_the_search_answers_401(v2: Api) -> None:
     response = await v2.client.get("/v2/customers/search?q=ab")
     assert response.status_code == 401

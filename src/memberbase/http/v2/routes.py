@@ -26,7 +26,7 @@ from memberbase.usecases.register_v2 import register_v2
 
 router = APIRouter(prefix="/v2", tags=["v2"])
 # First: `/customers/{customer_id}` below would take /customers/search for an id.
-router.include_router(search.router)
+search.add_route(router)
 
 
 def _validation_detail(exc: ValidationError) -> str:

@@ -1,4 +1,4 @@
-"""`GET /v2/customers/search?q=`: the wire shapes and the route (included first by v2/routes,
+"""`GET /v2/customers/search?q=`: the wire shapes and the endpoint (v2/routes adds it first,
 so `/customers/search` is not taken for a customer id)."""
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from memberbase.domain.search import (
 from memberbase.http.deps import AppServices, CustomerReader
 from memberbase.http.responses import JsonResponse
 from memberbase.usecases.search_customers import search_customers
-
-router = APIRouter()
 
 
 class SearchParams(BaseModel):
@@ -130,14 +128,21 @@ def search_body(page: SearchPage, params: SearchParams, org: OrgConfig) -> dict[
     }
 
 
-@router.get(
-    "/customers/search",
-    summary="Customers whose identifiers or names start with q",
-    response_model=None,
-    responses={200: {"model": SearchResponse}},
-)
 async def search(
     params: Annotated[SearchParams, Query()], principal: CustomerReader, svc: AppServices
 ) -> Response:
     page = await search_customers(svc.engine, principal.org, params.q, params.offset, params.limit)
     return JsonResponse(search_body(page, params, principal.org))
+
+
+def add_route(router: APIRouter) -> None:
+    """The search on `router` itself: a router included in another keeps its own routes, whose
+    path (rate limits and metrics name an API by it) would lack the outer prefix."""
+    router.add_api_route(
+        "/customers/search",
+        search,
+        methods=["GET"],
+        summary="Customers whose identifiers or names start with q",
+        response_model=None,
+        responses={200: {"model": SearchResponse}},
+    )
