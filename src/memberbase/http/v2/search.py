@@ -12,6 +12,7 @@ from starlette.responses import Response
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.search import (
     ALL,
+    COUNT_BEYOND,
     DEFAULT_LIMIT,
     MAX_LIMIT,
     MAX_OFFSET,
@@ -64,7 +65,7 @@ class Pagination(BaseModel):
     offset: int
     total: int = Field(description="Customers matching; a lower bound when totalExact is false")
     totalExact: bool = Field(
-        description="false when more matches exist than were counted (the page and 1,000 beyond)"
+        description=f"false when more matches exist than were counted (the page and {COUNT_BEYOND} beyond)"
     )
 
 
