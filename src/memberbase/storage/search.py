@@ -123,13 +123,10 @@ def _statement(mobiles: int) -> Statement:
 # PostgreSQL plans each range as an ordered index scan that stops at the window, whatever
 # it estimates. Without these it may read the whole range into a bitmap and sort it, which
 # its estimates favour whenever they put fewer matches in a range than a window holds: a
-# generic plan's always do (a fixed 0.5% of the org's rows), and a broad prefix in a large
-# org then read every match (all 20,000 of a test org's mobiles for "9900"). The settings
-# are local to the search's transaction.
+# generic plan's always do (a fixed 0.5% of an org's average share of rows), and a broad
+# prefix then read every match (all 20,000 of a test org's mobiles for "9900"). They hold
+# for the search's own transaction (`Statement.fetch_planned`).
 PLANNER_SETTINGS = {"enable_bitmapscan": "off", "enable_seqscan": "off"}
-_PLANNER = Statement(
-    sa.text("SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k, v in PLANNER_SETTINGS.items()))
-)
 
 
 def statement_sql(mobiles: int, postgres: bool) -> str:
@@ -145,14 +142,8 @@ class CustomerSearch:
 
     async def find(self, query: SearchQuery, program_id: int | None) -> SearchPage:
         """One page of the customers matching `query`; tiers in `program_id` (None: none).
-
-        The connection must be in a transaction: on PostgreSQL the planner settings for the
-        search are set for it (`PLANNER_SETTINGS`).
-        """
-        if self._conn.dialect.name == "postgresql":
-            if not self._conn.in_transaction():
-                raise RuntimeError("the search runs in a transaction, which holds its planner settings")
-            await _PLANNER.fetch(self._conn, {})
+        On a `reading` connection: on PostgreSQL the search is a transaction of its own, which
+        holds its `PLANNER_SETTINGS`."""
         params = {
             "org_id": self._org_id,
             "q": query.text,
@@ -162,7 +153,7 @@ class CustomerSearch:
             "program_id": program_id,
             **{f"mobile_{n}": prefix for n, prefix in enumerate(query.mobiles)},
         }
-        rows = await _statement(len(query.mobiles)).fetch(self._conn, params)
+        rows = await _statement(len(query.mobiles)).fetch_planned(self._conn, params, PLANNER_SETTINGS)
         hits = [
             SearchHit(
                 customer_id=int(r["customer_id"]),

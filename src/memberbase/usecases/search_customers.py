@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.search import SearchPage, search_query
+from memberbase.storage.database import reading
 from memberbase.storage.search import CustomerSearch
 
 
@@ -15,7 +16,5 @@ async def search_customers(
     """A page of the customers whose identifiers or names start with `text` (see domain.search)."""
     query = search_query(text, offset, limit, org)
     program = org.default_program
-    # A transaction (read-only, rolled back) rather than `reading`: it holds the search's
-    # planner settings on PostgreSQL (see storage.search).
-    async with engine.connect() as conn, conn.begin():
+    async with reading(engine) as conn:
         return await CustomerSearch(conn, org.id).find(query, program.id if program else None)
