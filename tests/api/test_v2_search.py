@@ -191,6 +191,24 @@ async def test_bad_input_is_a_400_in_the_v2_error_body(v2: Api, query: str, says
     assert says in error["message"], error["message"]
 
 
+@pytest.mark.parametrize(
+    "q",
+    [
+        "%F4%8F%BF%BF%F4%8F%BF%BF",
+        "%F0%9F%98%80x",
+        "%FF%FE",
+        "%ED%A0%80ab",
+        "a'b",
+        "x%25%5F%5C",
+        "%E1%BA%9E%C3%9F",
+    ],
+)
+async def test_odd_but_printable_text_finds_nobody_and_never_fails(v2: Api, q: str) -> None:
+    response = await v2.client.get(f"/v2/customers/search?q={q}", headers=v2.auth)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == []
+
+
 async def test_the_orgs_rate_limit_names_the_search_by_its_route(
     app_client: tuple[Any, httpx.AsyncClient], database_url: str, org_spec: OrgSpec
 ) -> None:
