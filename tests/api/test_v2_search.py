@@ -152,6 +152,23 @@ async def test_the_total_is_a_lower_bound_past_the_counted_window(
     assert exact["pagination"]["totalExact"] is True
 
 
+async def test_a_page_is_whole_when_customers_match_twice_in_one_window(
+    v2: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mobile and an external id that is the same number: each customer takes two rows of
+    the identifiers' window, which then holds half the customers the page needs."""
+    monkeypatch.setattr(search_rules, "COUNT_BEYOND", 0)
+    ids = [
+        await register(v2, "Twice", f"T{n}", ("mobile", f"91984503300{n}"), ("externalId", f"91984503300{n}"))
+        for n in range(8)
+    ]
+    first = await search(v2, "9198450330", limit="3")
+    assert [h["userId"] for h in first["data"]] == ids[:3]
+    deep = await search(v2, "9198450330", offset="3", limit="3")
+    assert [h["userId"] for h in deep["data"]] == ids[3:6]
+    assert deep["pagination"]["total"] >= 6
+
+
 async def test_another_orgs_customers_are_never_found(v2: Api, database_url: str, org_spec: OrgSpec) -> None:
     await register(v2, "Secret", "Mine", ("mobile", "919845066001"))
     other = OrgSpec(org_id=org_spec.org_id + 900_000, till=f"{org_spec.till}.other")

@@ -132,7 +132,7 @@ def test_every_kind_of_match_is_an_index_range_read_no_further_than_its_window(
         for q, mobiles, first, fills in QUERIES:
             rows, plan = _execute(cur, statements[len(mobiles)], q, mobiles)
             if first is not None:
-                assert [r[2] for r in rows] == first, q
+                assert [r[3] for r in rows] == first, q
             assert rows[0][1] is fills, q  # capped
             nodes = list(_walk(plan))
             tables = [

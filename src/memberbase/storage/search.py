@@ -22,7 +22,7 @@ one come, is filtered in `best` below, before the count.
 from __future__ import annotations
 
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -45,6 +45,7 @@ class _Dialect(NamedTuple):
     # The page's customers: on PostgreSQL one probe of the key each, whatever the planner
     # knows (a LATERAL subquery with LIMIT is never flattened; see storage/customers.py).
     customers: str
+    as_bytes: str  # a collation comparing bytes, for max()
 
 
 _POSTGRES = _Dialect(
@@ -55,6 +56,7 @@ _POSTGRES = _Dialect(
     " FROM counted LEFT JOIN (page CROSS JOIN LATERAL (SELECT "
     + _CUSTOMER
     + " FROM customers c WHERE c.org_id = :org_id AND c.id = page.customer_id LIMIT 1) AS c) ON true",
+    ' COLLATE "C"',
 )
 _SQLITE = _Dialect(
     ">=",
@@ -63,6 +65,7 @@ _SQLITE = _Dialect(
     "",
     " FROM counted LEFT JOIN page ON 1 = 1"
     " LEFT JOIN customers c ON c.org_id = :org_id AND c.id = page.customer_id",
+    " COLLATE BINARY",
 )
 
 
@@ -102,11 +105,16 @@ def _sql(d: _Dialect, mobiles: int) -> str:
         " ranked AS (SELECT customer_id, key, field, matched, row_number()"
         f" OVER (PARTITION BY customer_id ORDER BY key{d.order}, field) AS nth FROM hits),"
         " best AS (SELECT customer_id, key, field, matched FROM ranked WHERE nth = 1),"
+        f" parts AS (SELECT count(*) AS n, max(key{d.as_bytes}) AS last_key FROM hits GROUP BY part),"
+        f" page AS (SELECT * FROM best ORDER BY key{d.order}, customer_id LIMIT :limit OFFSET :offset),"
         " counted AS (SELECT (SELECT count(*) FROM best) AS total,"
-        " (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM hits GROUP BY part) AS parts)"
-        " > :window AS capped),"
-        f" page AS (SELECT * FROM best ORDER BY key{d.order}, customer_id LIMIT :limit OFFSET :offset)"
-        f" SELECT counted.total, counted.capped, page.customer_id, page.field, page.matched, {_CUSTOMER},"
+        " EXISTS (SELECT 1 FROM parts WHERE n > :window) AS capped,"
+        # A window that ends before the page does (or a short page beside a full window): its
+        # rows past the window may hold customers of the page (see `find`).
+        " EXISTS (SELECT 1 FROM parts WHERE n > :window AND ((SELECT count(*) FROM page) < :limit"
+        f" OR last_key <= (SELECT max(key{d.as_bytes}) FROM page))) AS short)"
+        " SELECT counted.total, counted.capped, counted.short,"
+        f" page.customer_id, page.field, page.matched, {_CUSTOMER},"
         " (SELECT e.tier_serial FROM enrolments e WHERE e.org_id = :org_id"
         " AND e.customer_id = page.customer_id AND e.program_id = :program_id) AS tier_serial"
         + d.customers
@@ -144,7 +152,7 @@ class CustomerSearch:
         """One page of the customers matching `query`; tiers in `program_id` (None: none).
         On a `reading` connection: on PostgreSQL the search is a transaction of its own, which
         holds its `PLANNER_SETTINGS`."""
-        params = {
+        params: dict[str, Any] = {
             "org_id": self._org_id,
             "q": query.text,
             "window": query.window,
@@ -153,7 +161,16 @@ class CustomerSearch:
             "program_id": program_id,
             **{f"mobile_{n}": prefix for n, prefix in enumerate(query.mobiles)},
         }
-        rows = await _statement(len(query.mobiles)).fetch_planned(self._conn, params, PLANNER_SETTINGS)
+        statement = _statement(len(query.mobiles))
+        rows = await statement.fetch_planned(self._conn, params, PLANNER_SETTINGS)
+        # A customer with several matches of one kind (a mobile and an external id that is
+        # the same number, say) takes several rows of its window, so a deep page can need
+        # more rows than the page and COUNT_BEYOND: read again with a larger window.
+        for _ in range(_WIDER_READS):
+            if not (rows and rows[0]["short"]):
+                break
+            params["window"] = params["window"] * 4
+            rows = await statement.fetch_planned(self._conn, params, PLANNER_SETTINGS)
         hits = [
             SearchHit(
                 customer_id=int(r["customer_id"]),
@@ -173,3 +190,6 @@ class CustomerSearch:
         ]
         total = int(rows[0]["total"]) if rows else 0
         return SearchPage(total=total, total_exact=not (rows and rows[0]["capped"]), hits=hits)
+
+
+_WIDER_READS = 2  # windows 4 and 16 times as large; past that the page is what they hold
