@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -44,11 +45,22 @@ def mobile(n: int) -> str:
     return f"9192{n:08d}"
 
 
-def populate(url: str, customers: int, workdir: Path) -> float:
+def look_up_person(n: int) -> tuple[str, str, str]:
+    """Customer n's first name, last name and email."""
+    return "Look", f"Up{n}", f"look{n}@example.com"
+
+
+def populate(
+    url: str,
+    customers: int,
+    workdir: Path,
+    person: Callable[[int], tuple[str, str, str]] = look_up_person,
+    org_yaml: str = ORG_YAML,
+) -> float:
     """Load the org as users do, then COPY the customers in; seconds taken by the COPY."""
     upgrade(url)
     org_file = workdir / "org.yaml"
-    org_file.write_text(ORG_YAML)
+    org_file.write_text(org_yaml)
     load = [sys.executable, "-m", "memberbase", "orgs", "load", str(org_file), "--database-url", url]
     subprocess.run(load, check=True, stdout=subprocess.DEVNULL)
     now = dt.datetime.now(dt.UTC)
@@ -62,14 +74,15 @@ def populate(url: str, customers: int, workdir: Path) -> float:
                 " custom_fields, extended_fields) FROM STDIN"
             ) as copy:
                 for n in range(1, customers + 1):
+                    first, last, email = person(n)
                     copy.write_row(
-                        (ORG_ID, n, "Look", f"Up{n}", mobile(n), f"look{n}@example.com", f"L{n}", "LOYALTY",
+                        (ORG_ID, n, first, last, mobile(n), email, f"L{n}", "LOYALTY",
                          "INSTORE", "", "NONE", now, now, "bench.till", "[]", "{}", "{}")
                     )  # fmt: skip
             with cur.copy("COPY identifiers (org_id, type, value, customer_id) FROM STDIN") as copy:
                 for n in range(1, customers + 1):
                     copy.write_row((ORG_ID, "mobile", mobile(n), n))
-                    copy.write_row((ORG_ID, "email", f"look{n}@example.com", n))
+                    copy.write_row((ORG_ID, "email", person(n)[2], n))
                     copy.write_row((ORG_ID, "external_id", f"L{n}", n))
             with cur.copy(
                 "COPY profiles (org_id, customer_id, source, account_id, firstname, lastname, identifiers,"
@@ -77,9 +90,9 @@ def populate(url: str, customers: int, workdir: Path) -> float:
             ) as copy:
                 for n in range(1, customers + 1):
                     ids = json.dumps([{"type": "mobile", "value": mobile(n)}])
-                    copy.write_row(
-                        (ORG_ID, n, "INSTORE", "", "Look", f"Up{n}", ids, "[]", "{}", now, "bench.till")
-                    )
+                    first, last, _ = person(n)
+                    row = (ORG_ID, n, "INSTORE", "", first, last, ids, "[]", "{}", now, "bench.till")
+                    copy.write_row(row)
             with cur.copy(
                 "COPY enrolments (org_id, customer_id, program_id, tier_serial, tier_expires_on,"
                 " loyalty_points, lifetime_points, enrolled_at) FROM STDIN"

@@ -28,6 +28,7 @@ READS = [
         None,
     ),
     ("GET", "/v2/customers/1", None),
+    ("GET", "/v2/customers/search?q=9198765", None),
     ("GET", "/v2/extendedFields", None),
     ("GET", "/api_gateway/v2/audits?entityType=CUSTOMER&entityId=1", None),
 ]

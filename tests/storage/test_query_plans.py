@@ -53,6 +53,12 @@ def _rows_read(plan: dict[str, Any], relation: str) -> float:
     return own + sum(_rows_read(child, relation) for child in plan.get("Plans", []))
 
 
+def _indexes_read(plan: dict[str, Any]) -> set[str]:
+    """Each relation read with the index it was read by ("-": none)."""
+    own = {f"{plan['Relation Name']}:{plan.get('Index Name', '-')}"} if "Relation Name" in plan else set()
+    return own.union(*(_indexes_read(child) for child in plan.get("Plans", [])))
+
+
 WANTED = [("mobile", "91991500"), ("email", "1500@x.example"), ("external_id", "absent")]
 OWNERS = str(FIND_OWNERS_BY_KEY)
 
@@ -97,6 +103,9 @@ def test_identifier_lookups_stay_on_the_keys_when_planned_on_empty_tables(
     assert sorted((r[0], r[1]) for r in found) == expected
     assert _rows_read(plan, "identifiers") <= len(WANTED), plan
     assert _rows_read(plan, "customers") <= len(WANTED), plan
+    # Rows are what a node returns, not the index entries it passed: an index that only
+    # leads with org_id (the search's, 0010) returns one row after walking the whole org.
+    assert _indexes_read(plan) <= {"identifiers:pk_identifiers", "customers:pk_customers"}, plan
 
 
 def _for_driver(statement: ClauseElement) -> tuple[str, tuple[str, ...]]:

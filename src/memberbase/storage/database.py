@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -115,6 +116,7 @@ _AUTOCOMMIT: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakK
 
 
 Runnable = Select[Any] | TextualSelect | TextClause | UpdateBase
+_SETTING = re.compile(r"^[a-z_]+=[a-z0-9_]+$")  # a planner setting and its value, no more
 _ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 
@@ -220,6 +222,39 @@ class Statement:
         except asyncpg.PostgresError as exc:
             raise _as_sqlalchemy_error(exc, compiled.sql) from exc
         return rows
+
+    async def fetch_planned(
+        self, conn: AsyncConnection, params: Mapping[str, Any], settings: Mapping[str, str]
+    ) -> Sequence[Mapping[str, Any]]:
+        """`fetch`, planned under these PostgreSQL settings (`enable_bitmapscan: off`, say).
+
+        On a `reading` connection only: the settings are local to a read-only transaction of
+        the statement's own, begun with them in one round trip and committed in another. A
+        connection that fails or is cancelled inside it is closed, never pooled mid-transaction.
+        On SQLite there is nothing to set: `fetch`.
+        """
+        if conn.dialect.name != "postgresql":
+            return await self.fetch(conn, params)
+        driver = _driver_of(conn)
+        if driver is None or driver.is_in_transaction():
+            raise RuntimeError("planner settings need a transaction of their own: use a reading connection")
+        begin = "; ".join(["BEGIN READ ONLY", *self._check_settings(settings)])
+        try:
+            await driver.execute(begin)
+            rows = await self.fetch(conn, params)
+            await driver.execute("COMMIT")
+        except BaseException:
+            if driver.is_in_transaction():
+                await conn.invalidate()
+            raise
+        return rows
+
+    @staticmethod
+    def _check_settings(settings: Mapping[str, str]) -> list[str]:
+        """SET LOCAL commands for `settings`, which are names and words, nothing to escape."""
+        if not all(_SETTING.match(f"{k}={v}") for k, v in settings.items()):
+            raise ValueError(f"not a setting: {settings!r}")
+        return [f"SET LOCAL {k} = {v}" for k, v in settings.items()]
 
     async def execute(
         self, conn: AsyncConnection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]

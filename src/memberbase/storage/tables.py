@@ -102,6 +102,29 @@ customers = sa.Table(
     # Set when the customer's personal data was erased (a DELETE request): reads answer 8109.
     sa.Column("erased_at", Timestamp),
 )
+# Customer search (migration 0010): prefixes of "first last" (which covers first names) and
+# of last names, lower-cased, in byte order (text_pattern_ops: prefix ranges whatever the
+# database's collation), the id after the key so a page comes out in its final order.
+# Partial on "key IS NOT NULL" (every row): only a query with a condition on the key can use
+# them, so PostgreSQL never takes one for a probe by (org_id, id), which it did when
+# planning on empty tables, walking the org's part of the index for one id.
+_FULL_NAME_KEY = "lower((firstname || ' ') || lastname)"  # grouped as PostgreSQL shows it back
+sa.Index(
+    "ix_customers_search_full_name",
+    customers.c.org_id,
+    sa.literal_column(_FULL_NAME_KEY, sa.String()).label("full_name_key"),
+    customers.c.id,
+    postgresql_ops={"full_name_key": "text_pattern_ops"},
+    postgresql_where=sa.text(f"{_FULL_NAME_KEY} IS NOT NULL"),
+)
+sa.Index(
+    "ix_customers_search_last_name",
+    customers.c.org_id,
+    sa.func.lower(customers.c.lastname).label("last_name_key"),
+    customers.c.id,
+    postgresql_ops={"last_name_key": "text_pattern_ops"},
+    postgresql_where=sa.text("lower(lastname) IS NOT NULL"),
+)
 
 # One account of a customer in one source (and, for multi-account sources, one accountId).
 profiles = sa.Table(
@@ -155,7 +178,16 @@ identifiers = sa.Table(
     sa.Column("value", sa.String(300), primary_key=True),
     sa.Column("customer_id", sa.BigInteger, nullable=False),
     sa.ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
-    # No index beside the key (migration 0007): lookups go by (org_id, type, value) only.
+    # Beside the key only the search's index (migration 0010), partial on a condition no
+    # lookup by (org_id, type, value) implies: lookups cannot drift off the key (0007).
+)
+sa.Index(
+    "ix_identifiers_search_value",
+    identifiers.c.org_id,
+    sa.func.lower(identifiers.c.value).label("value_key"),
+    identifiers.c.customer_id,
+    postgresql_ops={"value_key": "text_pattern_ops"},
+    postgresql_where=sa.text("lower(value) IS NOT NULL"),
 )
 
 enrolments = sa.Table(

@@ -19,6 +19,7 @@ from memberbase.http.errors import ApiError
 from memberbase.http.idempotency import idempotent
 from memberbase.http.request_context import request_id, user_context
 from memberbase.http.responses import JsonResponse
+from memberbase.http.v2 import search
 from memberbase.http.v2.render import customer_body, extended_fields_body, failure_body, warnings
 from memberbase.http.v2.schemas import CustomerWire, to_draft
 from memberbase.http.v2.side_effects import side_effects_json
@@ -29,6 +30,8 @@ from memberbase.usecases.read_customers import CustomerDetails, LookupQuery, det
 from memberbase.usecases.register_v2 import V2Result, register_v2
 
 router = APIRouter(prefix="/v2", tags=["v2"])
+# First: `/customers/{customer_id}` below would take /customers/search for an id.
+search.add_route(router)
 
 
 def _validation_detail(exc: ValidationError) -> str:
