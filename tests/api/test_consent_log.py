@@ -238,9 +238,11 @@ async def test_the_database_refuses_to_rewrite_the_consent_log(
 
 
 def test_no_code_updates_or_deletes_consent_log_rows() -> None:
+    # The one exception: an erasure blanks the personal values of its customer's entries
+    # (storage/erasure.py), through the grant the log's trigger checks (tests/api/test_erasure.py).
     src = Path(__file__).resolve().parents[2] / "src" / "memberbase"
     for path in src.rglob("*.py"):
-        if "migrations" in path.parts:
+        if "migrations" in path.parts or path.name == "erasure.py":
             continue
         text = path.read_text()
         assert not re.search(r"consent_log\s*\.\s*(update|delete)\s*\(", text), path

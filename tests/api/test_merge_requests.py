@@ -126,9 +126,10 @@ async def test_bad_requests(two_tills: tuple[Api, Api]) -> None:
     assert (await create(maker, {"victimId": 999999999, "survivorId": survivor})).json()["errors"][0][
         "code"
     ] == 1012
-    assert (await create(maker, {"type": "CUSTOMER", "baseType": "MERGE"})).json()["errors"][0][
-        "code"
-    ] == 9006
+    bogus = await create(maker, {"type": "BOGUS", "baseType": "MERGE"})
+    assert bogus.json()["errors"][0]["code"] == 9006
+    mixed = await create(maker, {"type": "CUSTOMER", "baseType": "MERGE"})
+    assert mixed.json()["errors"][0]["code"] == 9008
     assert (await create(maker, {"baseType": "MERGE"})).json()["errors"][0]["code"] == 9014
     assert (await create(maker, {"victimId": survivor, "survivorId": survivor})).json()["errors"][0][
         "code"
