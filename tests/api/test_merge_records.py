@@ -109,3 +109,35 @@ async def test_adding_a_source_account_8050_is_recorded_as_a_merge(api: Api, eng
     )
     assert record["victim_id"] is None
     assert record["moved"]["accounts_added"] == [["WECHAT", "wx-2"]]
+
+
+async def test_a_merge_moves_the_victims_subscription_choices(api: Api) -> None:
+    survivor = await register(
+        api,
+        {"profiles": [{"source": "INSTORE", "identifiers": [{"type": "mobile", "value": "919876570003"}]}]},
+    )
+    victim = await register(
+        api,
+        {
+            "profiles": [
+                {
+                    "source": "WECHAT",
+                    "accountId": "wx-1",
+                    "identifiers": [{"type": "wechat", "value": "wx-s3"}],
+                }
+            ]
+        },
+    )
+    opt = {"subscriptions": [{"channel": "EMAIL", "priority": "BULK", "type": "OPTOUT", "accountId": ""}]}
+    assert (
+        await api.client.post(f"/v2/customers/{victim}/subscriptions", json=opt, headers=api.auth)
+    ).status_code == 200
+    response = await api.client.post(
+        f"/v2/customers/{victim}/changeIdentifier",
+        params={"source": "WECHAT", "accountId": "wx-1"},
+        json={"add": [{"type": "mobile", "value": "919876570003"}]},
+        headers=api.auth,
+    )
+    assert response.status_code == 200, response.text
+    states = (await api.v2_get(f"/v2/customers/{survivor}/subscriptions")).json()["subscriptions"]
+    assert any(s["channel"] == "EMAIL" and s["type"] == "OPTOUT" for s in states), states

@@ -72,6 +72,7 @@ _SNAPSHOT = {
     tables.currency_balances: (),
     tables.referrals: (),
     tables.referral_codes: (),
+    tables.subscriptions: (),
 }
 
 
@@ -167,6 +168,7 @@ _CASES = st.fixed_dictionaries(
         "survivor_name": st.sampled_from(["", "Sam"]),
         "victim_name": st.sampled_from(["", "Vic"]),
         "victim_field": st.booleans(),
+        "victim_opted": st.booleans(),
     }
 )
 
@@ -199,6 +201,13 @@ async def _round_trip(database_url: str, case: dict[str, Any]) -> None:
             if case["victim_also_instore"]:
                 profiles.append(instore(f"9198764{n % 100000:05d}"))
             victim = await register(api, profiles, case["victim_points"], case["victim_tier"])
+            if case["victim_opted"]:
+                opt = {
+                    "subscriptions": [
+                        {"channel": "EMAIL", "priority": "BULK", "type": "OPTOUT", "accountId": ""}
+                    ]
+                }
+                await api.client.post(f"/v2/customers/{victim}/subscriptions", json=opt, headers=api.auth)
             before = await snapshot(database_url, n)
             merge_id = await merge(api, victim, mobile)
             assert await snapshot(database_url, n) != before

@@ -19,6 +19,7 @@ from memberbase.storage.tables import (
     profiles,
     referral_codes,
     referrals,
+    subscriptions,
 )
 
 
@@ -137,6 +138,16 @@ class MergeUndoRepository:
             await self.give_back(
                 referral_codes, "customer_id", survivor, victim, referral_codes.c.code == moved["code"]
             )
+
+    async def subscriptions_back(self, survivor: int, victim: int, keys: list[list[str]]) -> None:
+        for channel, priority, source, account_id in keys:
+            where = sa.and_(
+                subscriptions.c.channel == channel,
+                subscriptions.c.priority == priority,
+                subscriptions.c.source == source,
+                subscriptions.c.account_id == account_id,
+            )
+            await self.give_back(subscriptions, "customer_id", survivor, victim, where)
 
     async def unmark(self, victim: int, values: dict[str, Any], at: dt.datetime) -> None:
         await self._conn.execute(

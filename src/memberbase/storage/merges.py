@@ -26,6 +26,7 @@ from memberbase.storage.tables import (
     referral_codes,
     referrals,
     reward_ledger,
+    subscriptions,
 )
 
 
@@ -111,6 +112,34 @@ class MergeRepository:
                 )
                 joined[f"{account[0]}/{account[1]}"] = extra
         return [list(a) for a in moving], joined
+
+    async def move_subscriptions(self, victim: int, survivor: int) -> list[list[str]]:
+        """The victim's channel states the survivor has not set move; where both set one, the
+        survivor's stands (its consent is the later word of the same person, or equal)."""
+        key = (
+            subscriptions.c.channel,
+            subscriptions.c.priority,
+            subscriptions.c.source,
+            subscriptions.c.account_id,
+        )
+
+        def held(customer_id: int) -> sa.Select[Any]:
+            return sa.select(*key).where(
+                subscriptions.c.org_id == self._org_id, subscriptions.c.customer_id == customer_id
+            )
+
+        theirs = {tuple(r) for r in (await self._conn.execute(held(victim))).all()}
+        ours = {tuple(r) for r in (await self._conn.execute(held(survivor))).all()}
+        moving = sorted(theirs - ours)
+        for channel, priority, source, account_id in moving:
+            where = sa.and_(
+                subscriptions.c.channel == channel,
+                subscriptions.c.priority == priority,
+                subscriptions.c.source == source,
+                subscriptions.c.account_id == account_id,
+            )
+            await self._move(subscriptions, "customer_id", victim, survivor, where=where)
+        return [list(k) for k in moving]
 
     async def enrolments_of(self, customer_id: int) -> dict[int, dict[str, Any]]:
         rows = (

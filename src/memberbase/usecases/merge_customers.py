@@ -167,6 +167,7 @@ async def merge_customers(
     moved["enrolments"] = await _move_enrolments(merges, merge_id, victim_id, survivor_id, context)
     moved["currencies"] = await _move_currencies(merges, merge_id, victim_id, survivor_id, context)
     moved["referrals"] = await merges.move_referrals(victim_id, survivor_id)
+    moved["subscriptions"] = await merges.move_subscriptions(victim_id, survivor_id)
     moved["filled"] = {k: {"from": getattr(survivor, k), "to": v} for k, v in filled.items()}
     await customers.update(survivor_id, {**filled, "updated_on": context.now})
     await merges.mark_merged(victim_id, survivor_id, context.now)

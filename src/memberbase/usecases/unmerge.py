@@ -86,6 +86,7 @@ async def _undo(uow: UnitOfWork, org: OrgConfig, merge_id: str, context: Request
     await undo.unjoin_identifiers(survivor, moved.get("identifiersJoined", {}))
     await _points_back(uow, org, merge_id, survivor, victim, moved, context)
     await undo.referrals_back(survivor, victim, moved.get("referrals", {}))
+    await undo.subscriptions_back(survivor, victim, moved.get("subscriptions", []))
     await _columns_back(customers, undo, survivor, victim, moved.get("filled", {}), context.now)
     await undo.mark_undone(merge_id, context.now)
     summary = {"mergeId": merge_id, "survivorId": survivor, "victimId": victim}
