@@ -21,6 +21,7 @@ from memberbase.auth.basic import BasicAuthenticator, OrgConfigCache
 from memberbase.auth.login_cache import LoginCache
 from memberbase.auth.oauth import OAuthService
 from memberbase.auth.passwords import VerifiedSecrets
+from memberbase.auth.verification import HashGate
 from memberbase.broker.nats_sink import NatsSink, StreamSettings
 from memberbase.broker.publisher import OutboxPublisher
 from memberbase.domain.codes import Code, Codes
@@ -160,8 +161,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
         configs = OrgConfigCache()
-        authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets())
-        oauth = OAuthService(engine, configs)
+        gate = HashGate(settings.password_checks_at_once, settings.password_checks_queued)
+        authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets(), gate)
+        oauth = OAuthService(engine, configs, gate)
         limiter = RateLimiter(settings.redis_url, settings.rate_limit_prefix)
         logins = LoginCache()
         app.state.services = Services(

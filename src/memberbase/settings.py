@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./memberbase.db"
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def default_password_checks() -> int:
+    """Half the cores, 1 to 4: the other half keeps answering the callers already verified."""
+    return min(4, max(1, _cores() // 2))
 
 
 class Settings(BaseSettings):
@@ -28,6 +38,15 @@ class Settings(BaseSettings):
     access_log: bool = Field(False, description="log one JSON line per request")
     rate_limit_prefix: str = Field("memberbase", min_length=1, description="names the shared counters")
     failed_logins_per_5_minutes: int = Field(10, ge=1, le=10_000, description="then a login is refused 429")
+    password_checks_at_once: int = Field(
+        default_factory=default_password_checks,
+        ge=1,
+        le=64,
+        description="slow password checks running at once per process (64 MiB each)",
+    )
+    password_checks_queued: int = Field(
+        32, ge=0, le=10_000, description="more waiting their turn; beyond them a login is answered 429"
+    )
     nats_url: str | None = Field(
         None, description="nats://127.0.0.1:4222 to publish the event outbox to NATS JetStream"
     )

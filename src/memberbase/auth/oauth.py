@@ -6,25 +6,19 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-import anyio
-import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from memberbase.auth import tokens
+from memberbase.auth import passwords, tokens
 from memberbase.auth.basic import OrgConfigCache
-from memberbase.auth.passwords import VerifiedSecrets, dummy_hash, verify_exact
+from memberbase.auth.passwords import VerifiedSecrets
 from memberbase.auth.principal import Principal
+from memberbase.auth.verification import HashGate, SlowChecks
 from memberbase.domain.org_config import OrgConfig
 from memberbase.storage.database import reading
 from memberbase.storage.orgs import OrgRepository, TillLogin
 from memberbase.usecases.unit_of_work import UnitOfWork
 
 SIGNING_KEY_NAME = "oauth_hs256"
-
-
-def _verify_missing(secret: str) -> bool:
-    """An unknown login costs what a wrong secret costs (the dummy hash made on first need)."""
-    return verify_exact(dummy_hash(), secret)
 
 
 @dataclass(frozen=True)
@@ -40,11 +34,11 @@ class UnknownAttributionTill(Exception):
 
 
 class OAuthService:
-    def __init__(self, engine: AsyncEngine, configs: OrgConfigCache) -> None:
+    def __init__(self, engine: AsyncEngine, configs: OrgConfigCache, gate: HashGate) -> None:
         self._engine = engine
         self._configs = configs
         self._verified = VerifiedSecrets(fold_case=False)
-        self._verifying: dict[str, anyio.Lock] = {}
+        self._checks = SlowChecks(gate)
         self._signing_key: str | None = None
 
     async def signing_key(self) -> str:
@@ -68,17 +62,17 @@ class OAuthService:
         return login, org
 
     async def generate(self, key: str, secret: str, now: dt.datetime) -> IssuedToken | None:
-        found = await self._client(key)
+        """A token for a right key and secret, None for wrong ones. Raises verification.Busy."""
+        found = await self._client(key)  # (its connection is given back before the slow check)
         if found is None:
-            await anyio.to_thread.run_sync(_verify_missing, secret)
+            # An unknown key costs what a wrong secret costs (the dummy hash).
+            await self._checks.check(key, None, secret, passwords.verify_exact)
             return None
         login, org = found
-        lock = self._verifying.setdefault(key, anyio.Lock())
-        async with lock:
-            if not self._verified.known(key, login.password_hash, secret):
-                if not await anyio.to_thread.run_sync(verify_exact, login.password_hash, secret):
-                    return None
-                self._verified.remember(key, login.password_hash, secret)
+        if not self._verified.known(key, login.password_hash, secret):
+            if not await self._checks.check(key, login.password_hash, secret, passwords.verify_exact):
+                return None
+            self._verified.remember(key, login.password_hash, secret)
         client = org.api_client(key)
         if client is None:  # the file no longer has it, though the row is still active
             return None

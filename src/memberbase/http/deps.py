@@ -14,6 +14,7 @@ from memberbase.auth.login_cache import LoginCache
 from memberbase.auth.oauth import OAuthService, UnknownAttributionTill
 from memberbase.auth.principal import Principal
 from memberbase.auth.tokens import TokenExpired
+from memberbase.auth.verification import Busy
 from memberbase.domain.access import Level, Resource
 from memberbase.domain.codes import Codes
 from memberbase.http.errors import ApiError
@@ -86,6 +87,14 @@ def too_many(verdict: Verdict, what: str) -> ApiError:
     return ApiError(Codes.RATE_LIMITED, 429, what, headers=headers)
 
 
+def busy(exc: Busy) -> ApiError:
+    """Too many password checks running and waiting in this process: 429, never a queue without end."""
+    headers = {"Retry-After": str(exc.retry_after)}
+    return ApiError(
+        Codes.RATE_LIMITED, 429, "too many password checks in progress; retry later", headers=headers
+    )
+
+
 async def guard_login(svc: Services, login: str) -> None:
     """Refuse a login that used up its failed attempts, before spending a slow hash on it."""
     blocked = await svc.rate_limiter.login_blocked(login, svc.settings.failed_logins_per_5_minutes)
@@ -109,7 +118,10 @@ async def till_principal(request: Request) -> Principal:
         return remembered
     seen = svc.logins.generation
     await guard_login(svc, login)
-    principal = await svc.authenticator.authenticate(header)
+    try:
+        principal = await svc.authenticator.authenticate(header)
+    except Busy as exc:
+        raise busy(exc) from None
     if principal is None:
         await _login_failed(svc, login)
         raise _unauthorized()

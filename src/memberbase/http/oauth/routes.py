@@ -7,10 +7,11 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from memberbase.auth.verification import Busy
 from memberbase.domain.codes import Codes
 from memberbase.domain.text import has_control
 from memberbase.http.body import read_json
-from memberbase.http.deps import AppServices, guard_login
+from memberbase.http.deps import AppServices, busy, guard_login
 from memberbase.http.errors import ApiError
 from memberbase.http.responses import JsonResponse
 
@@ -27,7 +28,10 @@ async def generate_token(request: Request, svc: AppServices) -> Response:
     if has_control(key) or has_control(secret) or len(key) > 100 or len(secret) > 500:
         raise ApiError(Codes.INVALID_CLIENT, 401)
     await guard_login(svc, f"client:{key}")
-    issued = await svc.oauth.generate(key, secret, dt.datetime.now(dt.UTC))
+    try:
+        issued = await svc.oauth.generate(key, secret, dt.datetime.now(dt.UTC))
+    except Busy as exc:
+        raise busy(exc) from None
     if issued is None:
         await svc.rate_limiter.login_failed(f"client:{key}", svc.settings.failed_logins_per_5_minutes)
         raise ApiError(Codes.INVALID_CLIENT, 401)
