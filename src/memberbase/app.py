@@ -21,7 +21,7 @@ from memberbase.auth.basic import BasicAuthenticator, OrgConfigCache
 from memberbase.auth.login_cache import LoginCache
 from memberbase.auth.oauth import OAuthService
 from memberbase.auth.passwords import VerifiedSecrets
-from memberbase.auth.verification import HashGate
+from memberbase.auth.verification import HashGate, SlowChecks
 from memberbase.broker.nats_sink import NatsSink, StreamSettings
 from memberbase.broker.publisher import OutboxPublisher
 from memberbase.domain.codes import Code, Codes
@@ -37,6 +37,7 @@ from memberbase.http.v1_1.render import error_envelope
 from memberbase.http.v1_1.xml import XmlResponse, wants_xml
 from memberbase.http.v2 import routes as v2_routes
 from memberbase.http.v2.render import error_body as v2_error_body
+from memberbase.login_attempts import LoginAttempts
 from memberbase.observability import Metrics, configure_logging
 from memberbase.rate_limiter import RateLimiter
 from memberbase.settings import Settings
@@ -161,10 +162,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
         configs = OrgConfigCache()
-        gate = HashGate(settings.password_checks_at_once, settings.password_checks_queued)
-        authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets(), gate)
-        oauth = OAuthService(engine, configs, gate)
         limiter = RateLimiter(settings.redis_url, settings.rate_limit_prefix)
+        attempts = LoginAttempts(limiter.pool, settings.rate_limit_prefix)
+        gate = HashGate(settings.password_checks_at_once, settings.password_checks_queued)
+        allowed = settings.failed_logins_per_5_minutes
+        till_checks = SlowChecks(gate, attempts, allowed, prefix="")
+        authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets(), till_checks)
+        oauth = OAuthService(engine, configs, SlowChecks(gate, attempts, allowed, prefix="client:"))
         logins = LoginCache()
         app.state.services = Services(
             settings=settings,
@@ -172,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             authenticator=authenticator,
             oauth=oauth,
             rate_limiter=limiter,
+            login_attempts=attempts,
             logins=logins,
         )
         stop_publishing, publishing = _start_publisher(settings, engine)

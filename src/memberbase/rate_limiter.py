@@ -1,4 +1,4 @@
-"""Counting requests per org and API, and failed logins per till, with the `limits` library.
+"""Counting requests per org and API with the `limits` library (failed logins: login_attempts.py).
 
 Counters live in Redis when a Redis URL is configured, so every server process
 counts against the same windows; otherwise in this process (a single-process
@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import cast
 
 import coredis
-from limits import RateLimitItem, RateLimitItemPerMinute, parse
+from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
-
-FAILED_LOGIN_WINDOW = "{n} per 5 minutes"
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,11 @@ class RateLimiter:
             storage = storage_from_string("async+memory://")
         self._limiter = FixedWindowRateLimiter(cast(Storage, storage))
 
+    @property
+    def pool(self) -> coredis.ConnectionPool | None:
+        """The Redis connections, for other shared counters (login_attempts.py); None: in process."""
+        return self._pool
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.disconnect()
@@ -57,14 +60,3 @@ class RateLimiter:
         key = (self._prefix, "api", str(org_id), api)
         allowed = await self._limiter.hit(item, *key)
         return await self._verdict(item, allowed, *key)
-
-    async def login_blocked(self, login: str, allowed_failures: int) -> Verdict | None:
-        """A verdict when `login` used up its failed attempts, else None."""
-        item = parse(FAILED_LOGIN_WINDOW.format(n=allowed_failures))
-        if await self._limiter.test(item, self._prefix, "login", login):
-            return None
-        return await self._verdict(item, False, self._prefix, "login", login)
-
-    async def login_failed(self, login: str, allowed_failures: int) -> None:
-        item = parse(FAILED_LOGIN_WINDOW.format(n=allowed_failures))
-        await self._limiter.hit(item, self._prefix, "login", login)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from memberbase.auth import passwords
 from memberbase.auth.passwords import VerifiedSecrets
 from memberbase.auth.principal import Principal
-from memberbase.auth.verification import HashGate, SlowChecks
+from memberbase.auth.verification import SlowChecks
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.text import has_control
 from memberbase.storage.database import reading
@@ -68,16 +68,17 @@ class BasicAuthenticator:
     """
 
     def __init__(
-        self, engine: AsyncEngine, configs: OrgConfigCache, verified: VerifiedSecrets, gate: HashGate
+        self, engine: AsyncEngine, configs: OrgConfigCache, verified: VerifiedSecrets, checks: SlowChecks
     ) -> None:
         self._engine = engine
         self._configs = configs
         self._verified = verified
-        self._checks = SlowChecks(gate)
+        self._checks = checks
 
     async def authenticate(self, header: str | None) -> Principal | None:
         """The caller's principal; None for wrong or missing credentials. Raises
-        verification.Busy when too many slow checks are running and waiting already."""
+        verification.Busy when too many slow checks are running and waiting already, and
+        verification.LockedOut when the login has no failed attempt left to check with."""
         credentials = parse_basic(header)
         if credentials is None:
             return None

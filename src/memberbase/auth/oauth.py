@@ -12,7 +12,7 @@ from memberbase.auth import passwords, tokens
 from memberbase.auth.basic import OrgConfigCache
 from memberbase.auth.passwords import VerifiedSecrets
 from memberbase.auth.principal import Principal
-from memberbase.auth.verification import HashGate, SlowChecks
+from memberbase.auth.verification import SlowChecks
 from memberbase.domain.org_config import OrgConfig
 from memberbase.storage.database import reading
 from memberbase.storage.orgs import OrgRepository, TillLogin
@@ -34,11 +34,11 @@ class UnknownAttributionTill(Exception):
 
 
 class OAuthService:
-    def __init__(self, engine: AsyncEngine, configs: OrgConfigCache, gate: HashGate) -> None:
+    def __init__(self, engine: AsyncEngine, configs: OrgConfigCache, checks: SlowChecks) -> None:
         self._engine = engine
         self._configs = configs
         self._verified = VerifiedSecrets(fold_case=False)
-        self._checks = SlowChecks(gate)
+        self._checks = checks
         self._signing_key: str | None = None
 
     async def signing_key(self) -> str:
@@ -62,7 +62,8 @@ class OAuthService:
         return login, org
 
     async def generate(self, key: str, secret: str, now: dt.datetime) -> IssuedToken | None:
-        """A token for a right key and secret, None for wrong ones. Raises verification.Busy."""
+        """A token for a right key and secret, None for wrong ones. Raises verification.Busy
+        and verification.LockedOut."""
         found = await self._client(key)  # (its connection is given back before the slow check)
         if found is None:
             # An unknown key costs what a wrong secret costs (the dummy hash).
