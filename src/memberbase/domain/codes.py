@@ -160,6 +160,7 @@ class V2Codes:
     PROGRAM_UNKNOWN = _c(8306, "Loyalty program is not configured for the organisation", E)
     TIER_UNKNOWN = _c(8307, "Tier is not configured for the loyalty program", E)
     CARD_SERIES_EXHAUSTED = _c(8308, "Card series has no card numbers left", E)
+    IDENTIFIER_INVISIBLE = _c(8309, "Identifier contains an invisible or control character", E)
     CONCURRENT_ACTIONS = _c(
         521, "Multiple actions are running for the same customer, Please try after some time", E
     )
