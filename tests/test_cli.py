@@ -138,12 +138,13 @@ def test_serve_with_two_workers_serves_registrations(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_serve_runs_uvicorn_on_the_one_write_protocol(
+def test_serve_runs_uvicorn_on_the_one_write_protocol_with_bounded_heads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:
     import uvicorn
 
     from memberbase.cli import workers as workers_module
+    from memberbase.http.head_limits import HeadLimitedProtocol
     from memberbase.http.one_write import OneWriteHttpToolsProtocol
 
     seen: list[object] = []
@@ -154,4 +155,5 @@ def test_serve_runs_uvicorn_on_the_one_write_protocol(
     with mock.patch.dict(os.environ):  # serve --workers hands its settings to workers by the environment
         result = runner.invoke(app, ["serve", "--port", str(_free_port()), "--workers", workers])
     assert result.exit_code == 0, result.output
-    assert seen == [OneWriteHttpToolsProtocol]
+    assert seen == [HeadLimitedProtocol]
+    assert issubclass(HeadLimitedProtocol, OneWriteHttpToolsProtocol)

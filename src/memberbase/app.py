@@ -25,6 +25,7 @@ from memberbase.auth.verification import HashGate, SlowChecks
 from memberbase.broker.nats_sink import NatsSink, StreamSettings
 from memberbase.broker.publisher import OutboxPublisher
 from memberbase.domain.codes import Code, Codes
+from memberbase.http import head_limits
 from memberbase.http.audits import routes as audit_routes
 from memberbase.http.deps import Services
 from memberbase.http.errors import ApiError
@@ -101,7 +102,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 def app_from_environment() -> FastAPI:
     """The factory each `serve --workers` process calls: settings from MEMBERBASE_* variables."""
     configure_logging()
-    return create_app(Settings())
+    settings = Settings()
+    # This process's HTTP protocol (serve's) takes its head limits from the same settings.
+    head_limits.configure(settings.max_header_bytes, settings.max_headers)
+    return create_app(settings)
 
 
 def _start_publisher(

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     batch_limit: int = Field(100, ge=1, le=10_000, description="customers per v1.1 add request")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest request body accepted")
+    max_header_bytes: int = Field(
+        16_384, ge=1024, le=1_048_576, description="largest request head (request line and headers), else 431"
+    )
+    max_headers: int = Field(100, ge=10, le=1000, description="most headers in a request, else 431")
     db_pool_size: int = Field(
         20, ge=1, le=200, description="PostgreSQL connections kept per process (half as many again in bursts)"
     )

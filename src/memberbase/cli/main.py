@@ -144,44 +144,46 @@ def serve(
     report, path = _prepare(settings)
     print_banner(settings, path, report, demo=settings.config is None)
     if workers == 1:
-        uvicorn.run(create_app(settings), **_uvicorn_options(settings.host, settings.port))
+        uvicorn.run(create_app(settings), **_uvicorn_options(settings))
         return
     if settings.redis_url is None:
         err.print("[yellow]warning:[/yellow] without --redis-url each worker counts rate limits on its own")
     # Workers are new processes: they read their settings from the environment.
     for name, value in settings.model_dump(exclude_none=True).items():
         os.environ[f"MEMBERBASE_{name.upper()}"] = str(value)
-    _serve_workers(settings.host, settings.port, workers)
+    _serve_workers(settings, workers)
 
 
-def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
-    from memberbase.http.one_write import OneWriteHttpToolsProtocol
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    from memberbase.http import head_limits
 
+    # The limits of this process's connections; each worker sets its own (app_from_environment).
+    head_limits.configure(settings.max_header_bytes, settings.max_headers)
     # Our middleware writes the access log as JSON lines; uvicorn's own is off.
     return {
-        "host": host,
-        "port": port,
+        "host": settings.host,
+        "port": settings.port,
         "log_config": None,
         "access_log": False,
-        "http": OneWriteHttpToolsProtocol,
+        "http": head_limits.HeadLimitedProtocol,
     }
 
 
-def _serve_workers(host: str, port: int, workers: int) -> None:
+def _serve_workers(settings: Settings, workers: int) -> None:
     import uvicorn
 
     from memberbase.cli.workers import PortInUse, SocketPerWorker, listening_sockets, spreads_connections
 
     target = "memberbase.app:app_from_environment"
     if not spreads_connections():
-        uvicorn.run(target, factory=True, workers=workers, **_uvicorn_options(host, port))
+        uvicorn.run(target, factory=True, workers=workers, **_uvicorn_options(settings))
         return
     try:
-        sockets = listening_sockets(host, port, workers)
+        sockets = listening_sockets(settings.host, settings.port, workers)
     except PortInUse as exc:
         err.print(f"[red]error:[/red] {exc.strerror}")
         raise typer.Exit(1) from exc
-    config = uvicorn.Config(target, factory=True, workers=workers, **_uvicorn_options(host, port))
+    config = uvicorn.Config(target, factory=True, workers=workers, **_uvicorn_options(settings))
     try:
         SocketPerWorker(config, sockets).run()
     finally:
