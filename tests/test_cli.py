@@ -79,10 +79,19 @@ def _free_port() -> int:
         return port
 
 
+def child_environment() -> dict[str, str]:
+    """This environment for a child process started elsewhere: PYTHONPATH made absolute, so
+    that `PYTHONPATH=src` still means this checkout's code from the child's directory."""
+    env = dict(os.environ)
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in env["PYTHONPATH"].split(os.pathsep))
+    return env
+
+
 def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int]:
     """`memberbase serve` as a user starts it, on a free port and a fresh SQLite file, once healthy."""
     port = _free_port()
-    env = {**os.environ, "MEMBERBASE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
+    env = {**child_environment(), "MEMBERBASE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "memberbase", "serve", "--port", str(port), *args],
         stdout=subprocess.PIPE,

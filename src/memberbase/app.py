@@ -21,6 +21,7 @@ from memberbase.auth.basic import BasicAuthenticator, OrgConfigCache
 from memberbase.auth.login_cache import LoginCache
 from memberbase.auth.oauth import OAuthService
 from memberbase.auth.passwords import VerifiedSecrets
+from memberbase.auth.signing_keys import signing_keys
 from memberbase.auth.verification import HashGate, SlowChecks
 from memberbase.broker.nats_sink import NatsSink, StreamSettings
 from memberbase.broker.publisher import OutboxPublisher
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keys = signing_keys(settings)  # first: without a usable key nothing starts (SecretKeyProblem)
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
         configs = OrgConfigCache()
         limiter = RateLimiter(settings.redis_url, settings.rate_limit_prefix)
@@ -172,7 +174,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allowed = settings.failed_logins_per_5_minutes
         till_checks = SlowChecks(gate, attempts, allowed, prefix="")
         authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets(), till_checks)
-        oauth = OAuthService(engine, configs, SlowChecks(gate, attempts, allowed, prefix="client:"))
+        client_checks = SlowChecks(gate, attempts, allowed, prefix="client:")
+        oauth = OAuthService(engine, configs, client_checks, keys)
         logins = LoginCache()
         app.state.services = Services(
             settings=settings,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./memberbase.db"
@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         20, ge=1, le=200, description="PostgreSQL connections kept per process (half as many again in bursts)"
     )
+    secret_key: SecretStr | None = Field(
+        None, description="signs OAuth tokens; required on PostgreSQL (generated beside an SQLite database)"
+    )
+    secret_key_file: Path | None = Field(None, description="a file holding the secret key instead")
+    previous_secret_key: SecretStr | None = Field(
+        None, description="the key before the current one, still accepted for its tokens (rotation)"
+    )
+    previous_secret_key_file: Path | None = Field(None, description="a file holding the previous key instead")
     redis_url: str | None = Field(None, description="redis://host:6379/0 to share rate-limit counters")
     access_log: bool = Field(False, description="log one JSON line per request")
     rate_limit_prefix: str = Field("memberbase", min_length=1, description="names the shared counters")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,13 +11,11 @@ from memberbase.auth import passwords, tokens
 from memberbase.auth.basic import OrgConfigCache
 from memberbase.auth.passwords import VerifiedSecrets
 from memberbase.auth.principal import Principal
+from memberbase.auth.signing_keys import SigningKeys
 from memberbase.auth.verification import SlowChecks
 from memberbase.domain.org_config import OrgConfig
 from memberbase.storage.database import reading
 from memberbase.storage.orgs import OrgRepository, TillLogin
-from memberbase.usecases.unit_of_work import UnitOfWork
-
-SIGNING_KEY_NAME = "oauth_hs256"
 
 
 @dataclass(frozen=True)
@@ -34,21 +31,14 @@ class UnknownAttributionTill(Exception):
 
 
 class OAuthService:
-    def __init__(self, engine: AsyncEngine, configs: OrgConfigCache, checks: SlowChecks) -> None:
+    def __init__(
+        self, engine: AsyncEngine, configs: OrgConfigCache, checks: SlowChecks, keys: SigningKeys
+    ) -> None:
         self._engine = engine
         self._configs = configs
         self._verified = VerifiedSecrets(fold_case=False)
         self._checks = checks
-        self._signing_key: str | None = None
-
-    async def signing_key(self) -> str:
-        if self._signing_key is None:
-            async with UnitOfWork(self._engine) as uow:
-                # The first process to ask stores the key; every other one reads it.
-                self._signing_key = await OrgRepository(uow.conn).server_secret(
-                    SIGNING_KEY_NAME, secrets.token_urlsafe(48)
-                )
-        return self._signing_key
+        self.keys = keys
 
     async def _client(self, key: str) -> tuple[TillLogin, OrgConfig] | None:
         async with reading(self._engine) as conn:
@@ -77,7 +67,7 @@ class OAuthService:
         client = org.api_client(key)
         if client is None:  # the file no longer has it, though the row is still active
             return None
-        token = tokens.issue(await self.signing_key(), org.id, key, client.token_ttl_seconds, now)
+        token = tokens.issue(self.keys.current, org.id, key, client.token_ttl_seconds, now)
         return IssuedToken(token, client.token_ttl_seconds)
 
     async def authenticate(self, token: str, attribution_till: str | None) -> Principal | None:
@@ -87,7 +77,7 @@ class OAuthService:
         named till is not a till of the client's org.
         """
         try:
-            claims = tokens.verify(await self.signing_key(), token)
+            claims = tokens.verify(self.keys, token)
         except tokens.TokenInvalid:
             return None
         found = await self._client(claims.client_key)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -141,6 +141,7 @@ def serve(
         nats_url=nats_url,
     )
     configure_logging()
+    _check_secret_key(settings)
     report, path = _prepare(settings)
     print_banner(settings, path, report, demo=settings.config is None)
     if workers == 1:
@@ -150,8 +151,20 @@ def serve(
         err.print("[yellow]warning:[/yellow] without --redis-url each worker counts rate limits on its own")
     # Workers are new processes: they read their settings from the environment.
     for name, value in settings.model_dump(exclude_none=True).items():
-        os.environ[f"MEMBERBASE_{name.upper()}"] = str(value)
+        shown = value.get_secret_value() if isinstance(value, SecretStr) else value
+        os.environ[f"MEMBERBASE_{name.upper()}"] = str(shown)
     _serve_workers(settings, workers)
+
+
+def _check_secret_key(settings: Settings) -> None:
+    """Refuse to start without a usable signing key (on PostgreSQL one must be given)."""
+    from memberbase.auth.signing_keys import SecretKeyProblem, signing_keys
+
+    try:
+        signing_keys(settings)
+    except SecretKeyProblem as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
 
 def _uvicorn_options(settings: Settings) -> dict[str, Any]:
