@@ -23,8 +23,6 @@ from memberbase.auth.oauth import OAuthService
 from memberbase.auth.passwords import VerifiedSecrets
 from memberbase.auth.signing_keys import signing_keys
 from memberbase.auth.verification import HashGate, SlowChecks
-from memberbase.broker.nats_sink import NatsSink, StreamSettings
-from memberbase.broker.publisher import OutboxPublisher
 from memberbase.domain.codes import Code, Codes
 from memberbase.http import head_limits
 from memberbase.http.audits import routes as audit_routes
@@ -116,6 +114,10 @@ def _start_publisher(
     stop = asyncio.Event()
     if settings.nats_url is None:
         return stop, None
+    # Imported only here: the NATS client is a third of a second of every worker's start.
+    from memberbase.broker.nats_sink import NatsSink, StreamSettings
+    from memberbase.broker.publisher import OutboxPublisher
+
     sink = NatsSink(StreamSettings(settings.nats_url, settings.events_stream, settings.events_subject_prefix))
 
     async def run() -> None:

@@ -15,11 +15,12 @@ atomic by running it without an await.
 from __future__ import annotations
 
 import time
-from typing import cast
-
-import coredis
+from typing import TYPE_CHECKING, Any, cast
 
 from memberbase.rate_limiter import Verdict
+
+if TYPE_CHECKING:
+    import coredis
 
 WINDOW_SECONDS = 300
 
@@ -53,7 +54,11 @@ def _verdict(allowed: bool, limit: int, count: int, ms_left: int) -> Verdict:
 class LoginAttempts:
     def __init__(self, pool: coredis.ConnectionPool | None, prefix: str) -> None:
         self._prefix = prefix
-        self._redis = coredis.Redis(connection_pool=pool) if pool is not None else None
+        self._redis: coredis.Redis[Any] | None = None
+        if pool is not None:
+            import coredis  # only with Redis (see rate_limiter.py)
+
+            self._redis = coredis.Redis(connection_pool=pool)
         # login -> (count, when its window ends, monotonic seconds)
         self._local: dict[str, tuple[int, float]] = {}
         self._next_sweep = time.monotonic() + WINDOW_SECONDS

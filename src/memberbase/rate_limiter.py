@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import coredis
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
+
+if TYPE_CHECKING:
+    import coredis
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class RateLimiter:
         self._prefix = prefix
         self._pool: coredis.ConnectionPool | None = None
         if redis_url:
+            # Imported only here: coredis (with numpy and beartype under it) is half a second of
+            # every worker's start, which a process without Redis need not pay.
+            import coredis
+
             # Our own pool, so that shutting down closes its connections.
             self._pool = coredis.ConnectionPool.from_url(redis_url)
             # The type hints say scalars only; the Redis storage takes a pool too (documented).

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         None, description="the key before the current one, still accepted for its tokens (rotation)"
     )
     previous_secret_key_file: Path | None = Field(None, description="a file holding the previous key instead")
+    worker_healthcheck_seconds: int = Field(
+        30,
+        ge=1,
+        le=600,
+        description="serve --workers: seconds a worker may take to answer its supervisor, else replaced",
+    )
     redis_url: str | None = Field(None, description="redis://host:6379/0 to share rate-limit counters")
     access_log: bool = Field(False, description="log one JSON line per request")
     rate_limit_prefix: str = Field("memberbase", min_length=1, description="names the shared counters")

@@ -125,6 +125,15 @@ def serve(
             "server (one process publishes at a time). Env: MEMBERBASE_NATS_URL.",
         ),
     ] = None,
+    worker_healthcheck_seconds: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=600,
+            help="With --workers: seconds a worker may take to answer its supervisor, starting or "
+            "serving, before it is replaced (default 30). Env: MEMBERBASE_WORKER_HEALTHCHECK_SECONDS.",
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, load the organisations, and serve the API."""
     import uvicorn
@@ -139,6 +148,7 @@ def serve(
         redis_url=redis_url,
         access_log=access_log,
         nats_url=nats_url,
+        worker_healthcheck_seconds=worker_healthcheck_seconds,
     )
     configure_logging()
     _check_secret_key(settings)
@@ -179,6 +189,9 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
         "log_config": None,
         "access_log": False,
         "http": head_limits.HeadLimitedProtocol,
+        # uvicorn's default, 5 s, killed workers still starting on a loaded machine (4 of 6
+        # two-worker starts at load 5.5), and each replacement started as slowly.
+        "timeout_worker_healthcheck": settings.worker_healthcheck_seconds,
     }
 
 

@@ -26,8 +26,6 @@ import orjson
 
 from memberbase.domain.codes import Codes, V2Codes
 from memberbase.http.one_write import HeadWithBody, OneWriteHttpToolsProtocol
-from memberbase.http.v1_1.render import error_envelope
-from memberbase.http.v2.render import error_body
 
 DEFAULT_MAX_HEAD_BYTES = 16_384
 DEFAULT_MAX_HEADERS = 100
@@ -41,6 +39,11 @@ class HeadTooLarge(Exception):
 
 
 def _body(path: str, detail: str) -> bytes:
+    # Imported when first needed: a `serve --workers` process loads this module before it can
+    # answer its supervisor's first health check, and the renderers bring in the whole app.
+    from memberbase.http.v1_1.render import error_envelope
+    from memberbase.http.v2.render import error_body
+
     if path.startswith(("/v2/", "/api_gateway/", "/v3/")):
         code = V2Codes.HEADERS_TOO_LARGE
         payload: Any = error_body(code, f"{code.message}: {detail}")
