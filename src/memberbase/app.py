@@ -42,6 +42,7 @@ from memberbase.observability import Metrics, configure_logging
 from memberbase.rate_limiter import RateLimiter
 from memberbase.settings import Settings
 from memberbase.storage.database import create_engine, is_sqlite
+from memberbase.storage.idle_connections import IdleConnections
 from memberbase.storage.lookups import customer_lookups
 from memberbase.storage.notices import LOGIN_FAILED, NoticeListener
 
@@ -147,6 +148,17 @@ def _start_listener(
     return stop, asyncio.create_task(listener.run(stop), name="change-notices")
 
 
+def _start_sweeper(
+    settings: Settings, engine: AsyncEngine
+) -> tuple[asyncio.Event, asyncio.Task[None] | None]:
+    """On PostgreSQL, pooled connections unused for a while are closed (idle_connections.py)."""
+    stop = asyncio.Event()
+    if is_sqlite(engine) or settings.db_pool_idle_seconds == 0:
+        return stop, None
+    idle = IdleConnections(engine, settings.db_pool_idle_seconds)
+    return stop, asyncio.create_task(idle.run(stop), name="idle-connections")
+
+
 class _MemberbaseAPI(FastAPI):
     """FastAPI with request ids and the short way into the hot reads around its whole stack.
 
@@ -190,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         stop_publishing, publishing = _start_publisher(settings, engine)
         stop_listening, listening = _start_listener(engine, logins)
+        stop_sweeping, sweeping = _start_sweeper(settings, engine)
         # Everything built so far lives as long as the process: keep it out of the
         # collector's full passes, which otherwise stall requests for tens of ms (p99).
         gc.collect()
@@ -199,7 +212,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stop_publishing.set()
             stop_listening.set()
-            for task in (publishing, listening):
+            stop_sweeping.set()
+            for task in (publishing, listening, sweeping):
                 if task is not None:
                     await task
             limiter.close()

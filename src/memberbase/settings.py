@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         20, ge=1, le=200, description="PostgreSQL connections kept per process (half as many again in bursts)"
     )
+    db_pool_idle_seconds: int = Field(
+        60,
+        ge=0,
+        le=86_400,
+        description="a pooled PostgreSQL connection unused this long is closed (0: never)",
+    )
     secret_key: SecretStr | None = Field(
         None, description="signs OAuth tokens; required on PostgreSQL (generated beside an SQLite database)"
     )

@@ -153,6 +153,7 @@ def serve(
     configure_logging()
     _check_secret_key(settings)
     report, path = _prepare(settings)
+    _warn_about_connections(settings, workers)
     print_banner(settings, path, report, demo=settings.config is None)
     if workers == 1:
         uvicorn.run(create_app(settings), **_uvicorn_options(settings))
@@ -164,6 +165,26 @@ def serve(
         shown = value.get_secret_value() if isinstance(value, SecretStr) else value
         os.environ[f"MEMBERBASE_{name.upper()}"] = str(shown)
     _serve_workers(settings, workers)
+
+
+def _warn_about_connections(settings: Settings, workers: int) -> None:
+    """Warn when this server's pools may open more connections than PostgreSQL allows."""
+    from memberbase.storage import capacity
+
+    async def ask() -> capacity.ServerConnections | None:
+        engine = create_engine(settings.database_url)
+        try:
+            return await capacity.server_connections(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        server = asyncio.run(ask())
+    except (OSError, SQLAlchemyError):  # the limits are advice: never a reason not to start
+        return
+    problem = None if server is None else capacity.warning(server, workers, settings.db_pool_size)
+    if problem is not None:
+        err.print(f"[yellow]warning:[/yellow] {problem}")
 
 
 def _check_secret_key(settings: Settings) -> None:
