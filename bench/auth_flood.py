@@ -50,6 +50,16 @@ def _rss_kib(pid: int, field: str) -> int:
     return total
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU of `pid` and its children so far."""
+    pids = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    ticks = 0
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _flood_auth(mode: str, n: int) -> str:
     if mode == "strangers":
         return basic_auth(f"no.such.till.{n}", "guess")
@@ -97,14 +107,18 @@ async def _measure(port: int, pid: int, mode: str, count: int, clients: int) -> 
     done = asyncio.Event()
     right = asyncio.ensure_future(_right_till(port, clients, done))
     await asyncio.sleep(0.5)  # the right till's pace settles before the flood
+    cpu_before = _cpu_seconds(pid)
     statuses, seconds = await _flood(port, mode, count)
+    cpu = _cpu_seconds(pid) - cpu_before
     await asyncio.sleep(0.5)
     done.set()
     result = await right
     peak = _rss_kib(pid, "VmHWM")
     fives = sum(n for s, n in statuses.items() if s >= 500)
     print(f"flood: {count} wrong-password calls at once ({mode}), answered in {seconds:.2f} s")
-    print(f"  statuses {dict(sorted(statuses.items()))}; 5xx: {fives}")
+    print(
+        f"  statuses {dict(sorted(statuses.items()))}; 5xx: {fives}; server CPU {cpu:.2f} s (hashes included)"
+    )
     print(f"  server RSS before {rss_before / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB, "
           f"growth {(peak - rss_before) / 1024:.0f} MiB")  # fmt: skip
     lat = [x * 1000 for x in result.latencies]

@@ -90,3 +90,25 @@ async def test_one_wrong_password_sent_at_once_many_times_is_checked_once(
 
 def test_password_checks_default_to_half_the_cores_at_most_four() -> None:
     assert 1 <= Settings().password_checks_at_once <= 4
+
+
+async def test_concurrent_failures_of_one_login_are_announced_once_at_a_time(
+    database_url: str, org_spec: OrgSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each announcement is a NOTIFY round trip on a pooled connection: 200 of them at once
+    # took the pool from the callers who logged in right.
+    from memberbase.http import deps
+
+    await load_org(database_url, org_spec)
+    announced: list[str] = []
+
+    async def announce(_engine: object, _channel: str, payload: str) -> None:
+        announced.append(payload)
+        await asyncio.sleep(0.2)  # a round trip, during which the others fail too
+
+    monkeypatch.setattr(deps, "announce_now", announce)
+    async with client_for(database_url, failed_logins_per_5_minutes=10_000) as client:
+        answers = await _flood(client, [basic(org_spec.till, "same-guess")] * 30)
+    assert {r.status_code for r in answers} == {401}
+    assert 1 <= len(announced) < 30
+    assert set(announced) == {org_spec.till}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -33,6 +33,8 @@ class Services:
     rate_limiter: RateLimiter
     logins: LoginCache
     login_attempts: LoginAttempts
+    # Logins whose failure this process is announcing right now (see _login_failed).
+    announcing: set[str] = field(default_factory=set)
 
 
 def services_of(request: Request) -> Services:
@@ -146,7 +148,13 @@ async def _login_failed(svc: Services, login: str) -> None:
     # The failure is counted already: its check kept the slot it took. Every process drops
     # the login it kept, so the right password meets the lockout check again.
     svc.logins.forget_login(login)
-    await announce_now(svc.engine, LOGIN_FAILED, login)
+    if login in svc.announcing:
+        return  # a flood of one login's failures is announced once at a time, not once each
+    svc.announcing.add(login)
+    try:
+        await announce_now(svc.engine, LOGIN_FAILED, login)
+    finally:
+        svc.announcing.discard(login)
 
 
 def _requires(resource: Resource, needed: Level) -> Callable[[Request], Awaitable[Principal]]:
