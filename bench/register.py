@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -75,7 +77,11 @@ def start_server(
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--workers", str(workers),
         "--redis-url", "redis://127.0.0.1:6379/0",
     ]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=workdir)
+    # A PostgreSQL server refuses to start without a signing key (docs/ops.md): one per run.
+    env = {"MEMBERBASE_SECRET_KEY": secrets.token_urlsafe(48), **os.environ}
+    if env.get("PYTHONPATH"):  # `PYTHONPATH=src` still names this checkout from the work directory
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in env["PYTHONPATH"].split(os.pathsep))
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=workdir, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

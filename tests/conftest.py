@@ -12,6 +12,7 @@ import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -33,6 +34,18 @@ TEST_DB = f"memberbase_test_{os.getpid()}"
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+TEST_SECRET_KEY = "memberbase-tests-signing-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_key() -> Iterator[str]:
+    """A PostgreSQL deployment refuses to start without a signing key (auth/signing_keys.py):
+    the tests' apps get theirs as production does, from the environment (a test of the
+    refusal passes `secret_key=None`, which outranks it)."""
+    with mock.patch.dict(os.environ, {"MEMBERBASE_SECRET_KEY": TEST_SECRET_KEY}):
+        yield TEST_SECRET_KEY
 
 
 def postgres_database(name: str) -> Iterator[str]:

@@ -83,10 +83,19 @@ def _free_port() -> int:
         return port
 
 
+def child_environment() -> dict[str, str]:
+    """This environment for a child process started elsewhere: PYTHONPATH made absolute, so
+    that `PYTHONPATH=src` still means this checkout's code from the child's directory."""
+    env = dict(os.environ)
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in env["PYTHONPATH"].split(os.pathsep))
+    return env
+
+
 def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int]:
     """`memberbase serve` as a user starts it, on a free port and a fresh SQLite file, once healthy."""
     port = _free_port()
-    env = {**os.environ, "MEMBERBASE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
+    env = {**child_environment(), "MEMBERBASE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "memberbase", "serve", "--port", str(port), *args],
         stdout=subprocess.PIPE,
@@ -189,12 +198,13 @@ def test_serve_with_two_workers_serves_registrations(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_serve_runs_uvicorn_on_the_one_write_protocol(
+def test_serve_runs_uvicorn_on_the_one_write_protocol_with_bounded_heads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:
     import uvicorn
 
     from memberbase.cli import workers as workers_module
+    from memberbase.http.head_limits import HeadLimitedProtocol
     from memberbase.http.one_write import OneWriteHttpToolsProtocol
 
     seen: list[object] = []
@@ -205,7 +215,8 @@ def test_serve_runs_uvicorn_on_the_one_write_protocol(
     with mock.patch.dict(os.environ):  # serve --workers hands its settings to workers by the environment
         result = runner.invoke(app, ["serve", "--port", str(_free_port()), "--workers", workers])
     assert result.exit_code == 0, result.output
-    assert seen == [OneWriteHttpToolsProtocol]
+    assert seen == [HeadLimitedProtocol]
+    assert issubclass(HeadLimitedProtocol, OneWriteHttpToolsProtocol)
 
 
 def _one_line_error(result: Result) -> str:

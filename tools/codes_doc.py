@@ -35,7 +35,7 @@ SECTIONS = [
         Kind.WARNING,
     ),
     (
-        "v2 errors (`errors[]` with HTTP 4xx; 8301-8308 are memberbase's own, for faults the hosted"
+        "v2 errors (`errors[]` with HTTP 4xx; 8301-8309 are memberbase's own, for faults the hosted"
         " documents give no code for)",
         True,
         Kind.ERROR,

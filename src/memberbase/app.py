@@ -21,9 +21,10 @@ from memberbase.auth.basic import BasicAuthenticator, OrgConfigCache
 from memberbase.auth.login_cache import LoginCache
 from memberbase.auth.oauth import OAuthService
 from memberbase.auth.passwords import VerifiedSecrets
-from memberbase.broker.nats_sink import NatsSink, StreamSettings
-from memberbase.broker.publisher import OutboxPublisher
+from memberbase.auth.signing_keys import signing_keys
+from memberbase.auth.verification import HashGate, SlowChecks
 from memberbase.domain.codes import Code, Codes
+from memberbase.http import head_limits
 from memberbase.http.audits import routes as audit_routes
 from memberbase.http.deps import Services
 from memberbase.http.docs import install_docs
@@ -44,10 +45,12 @@ from memberbase.http.v2 import status as v2_status
 from memberbase.http.v2 import subscriptions as v2_subscriptions
 from memberbase.http.v2 import updates as v2_updates
 from memberbase.http.v2.render import error_body as v2_error_body
+from memberbase.login_attempts import LoginAttempts
 from memberbase.observability import Metrics, configure_logging
 from memberbase.rate_limiter import RateLimiter
 from memberbase.settings import Settings
 from memberbase.storage.database import create_engine, is_sqlite
+from memberbase.storage.idle_connections import IdleConnections
 from memberbase.storage.lookups import customer_lookups
 from memberbase.storage.notices import LOGIN_FAILED, NoticeListener
 
@@ -107,7 +110,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 def app_from_environment() -> FastAPI:
     """The factory each `serve --workers` process calls: settings from MEMBERBASE_* variables."""
     configure_logging()
-    return create_app(Settings())
+    settings = Settings()
+    # This process's HTTP protocol (serve's) takes its head limits from the same settings.
+    head_limits.configure(settings.max_header_bytes, settings.max_headers)
+    return create_app(settings)
 
 
 def _start_publisher(
@@ -117,6 +123,10 @@ def _start_publisher(
     stop = asyncio.Event()
     if settings.nats_url is None:
         return stop, None
+    # Imported only here: the NATS client is a third of a second of every worker's start.
+    from memberbase.broker.nats_sink import NatsSink, StreamSettings
+    from memberbase.broker.publisher import OutboxPublisher
+
     sink = NatsSink(StreamSettings(settings.nats_url, settings.events_stream, settings.events_subject_prefix))
 
     async def run() -> None:
@@ -146,6 +156,17 @@ def _start_listener(
     return stop, asyncio.create_task(listener.run(stop), name="change-notices")
 
 
+def _start_sweeper(
+    settings: Settings, engine: AsyncEngine
+) -> tuple[asyncio.Event, asyncio.Task[None] | None]:
+    """On PostgreSQL, pooled connections unused for a while are closed (idle_connections.py)."""
+    stop = asyncio.Event()
+    if is_sqlite(engine) or settings.db_pool_idle_seconds == 0:
+        return stop, None
+    idle = IdleConnections(engine, settings.db_pool_idle_seconds)
+    return stop, asyncio.create_task(idle.run(stop), name="idle-connections")
+
+
 class _MemberbaseAPI(FastAPI):
     """FastAPI with request ids and the short way into the hot reads around its whole stack.
 
@@ -166,11 +187,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keys = signing_keys(settings)  # first: without a usable key nothing starts (SecretKeyProblem)
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
         configs = OrgConfigCache()
-        authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets())
-        oauth = OAuthService(engine, configs)
         limiter = RateLimiter(settings.redis_url, settings.rate_limit_prefix)
+        attempts = LoginAttempts(limiter.pool, settings.rate_limit_prefix)
+        gate = HashGate(settings.password_checks_at_once, settings.password_checks_queued)
+        allowed = settings.failed_logins_per_5_minutes
+        till_checks = SlowChecks(gate, attempts, allowed, prefix="")
+        authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets(), till_checks)
+        client_checks = SlowChecks(gate, attempts, allowed, prefix="client:")
+        oauth = OAuthService(engine, configs, client_checks, keys)
         logins = LoginCache()
         app.state.services = Services(
             settings=settings,
@@ -178,10 +205,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             authenticator=authenticator,
             oauth=oauth,
             rate_limiter=limiter,
+            login_attempts=attempts,
             logins=logins,
         )
         stop_publishing, publishing = _start_publisher(settings, engine)
         stop_listening, listening = _start_listener(engine, logins)
+        stop_sweeping, sweeping = _start_sweeper(settings, engine)
         # Everything built so far lives as long as the process: keep it out of the
         # collector's full passes, which otherwise stall requests for tens of ms (p99).
         gc.collect()
@@ -191,7 +220,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stop_publishing.set()
             stop_listening.set()
-            for task in (publishing, listening):
+            stop_sweeping.set()
+            for task in (publishing, listening, sweeping):
                 if task is not None:
                     await task
             limiter.close()

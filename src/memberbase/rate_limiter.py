@@ -1,4 +1,4 @@
-"""Counting requests per org and API, and failed logins per till, with the `limits` library.
+"""Counting requests per org and API with the `limits` library (failed logins: login_attempts.py).
 
 Counters live in Redis when a Redis URL is configured, so every server process
 counts against the same windows; otherwise in this process (a single-process
@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import coredis
-from limits import RateLimitItem, RateLimitItemPerMinute, parse
+from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 
-FAILED_LOGIN_WINDOW = "{n} per 5 minutes"
+if TYPE_CHECKING:
+    import coredis
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ class RateLimiter:
         self._prefix = prefix
         self._pool: coredis.ConnectionPool | None = None
         if redis_url:
+            # Imported only here: coredis (with numpy and beartype under it) is half a second of
+            # every worker's start, which a process without Redis need not pay.
+            import coredis
+
             # Our own pool, so that shutting down closes its connections.
             self._pool = coredis.ConnectionPool.from_url(redis_url)
             # The type hints say scalars only; the Redis storage takes a pool too (documented).
@@ -42,6 +46,11 @@ class RateLimiter:
         else:
             storage = storage_from_string("async+memory://")
         self._limiter = FixedWindowRateLimiter(cast(Storage, storage))
+
+    @property
+    def pool(self) -> coredis.ConnectionPool | None:
+        """The Redis connections, for other shared counters (login_attempts.py); None: in process."""
+        return self._pool
 
     def close(self) -> None:
         if self._pool is not None:
@@ -57,14 +66,3 @@ class RateLimiter:
         key = (self._prefix, "api", str(org_id), api)
         allowed = await self._limiter.hit(item, *key)
         return await self._verdict(item, allowed, *key)
-
-    async def login_blocked(self, login: str, allowed_failures: int) -> Verdict | None:
-        """A verdict when `login` used up its failed attempts, else None."""
-        item = parse(FAILED_LOGIN_WINDOW.format(n=allowed_failures))
-        if await self._limiter.test(item, self._prefix, "login", login):
-            return None
-        return await self._verdict(item, False, self._prefix, "login", login)
-
-    async def login_failed(self, login: str, allowed_failures: int) -> None:
-        item = parse(FAILED_LOGIN_WINDOW.format(n=allowed_failures))
-        await self._limiter.hit(item, self._prefix, "login", login)

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from memberbase.auth import basic as basic_auth
 from memberbase.auth import passwords
 from memberbase.auth.passwords import wire_secret
 from tests.support import PASSWORD, Api, OrgSpec, basic, envelope, load_org
@@ -108,13 +107,13 @@ async def test_an_unknown_till_is_checked_against_the_dummy_hash(
 ) -> None:
     # A miss costs what a wrong password costs: no timing tells which tills exist.
     checked: list[str] = []
-    real = basic_auth.verify_slow
+    real = passwords.verify_slow
 
     def recorded(stored_hash: str, secret: str) -> bool:
         checked.append(stored_hash)
         return real(stored_hash, secret)
 
-    monkeypatch.setattr(basic_auth, "verify_slow", recorded)
+    monkeypatch.setattr(passwords, "verify_slow", recorded)
     response = await api.client.get("/v1.1/customer/get?mobile=919876500001", headers=basic("no.such.till"))
     assert response.status_code == 401
     assert checked == [passwords.dummy_hash()]

@@ -10,6 +10,7 @@ import jwt
 import pytest
 
 from memberbase.auth import tokens
+from memberbase.auth.signing_keys import key_of
 from tests.support import PASSWORD, OrgSpec, load_org
 
 pytestmark = pytest.mark.anyio
@@ -122,7 +123,7 @@ async def test_an_expired_token_answers_498_with_the_expiry_time(
     app_client: tuple[Any, httpx.AsyncClient], client_org: OrgSpec
 ) -> None:
     app, client = app_client
-    key = await app.state.services.oauth.signing_key()
+    key = app.state.services.oauth.keys.current
     past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     token = tokens.issue(key, client_org.org_id, f"key-{client_org.org_id}", 60, past)
     response = await client.get("/v1.1/customer/get?mobile=1", headers={"X-CAP-API-OAUTH-TOKEN": token})
@@ -147,7 +148,7 @@ async def test_an_invalid_token_answers_401(
         token = "not-a-jwt"
     else:
         token = tokens.issue(
-            "a-signing-key-that-is-not-the-one-the-server-uses",
+            key_of("a-signing-key-that-is-not-the-one-the-server-uses"),
             client_org.org_id,
             f"key-{client_org.org_id}",
             60,

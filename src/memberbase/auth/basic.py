@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 
-import anyio
-import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from memberbase.auth.passwords import VerifiedSecrets, dummy_hash, verify_slow
+from memberbase.auth import passwords
+from memberbase.auth.passwords import VerifiedSecrets
 from memberbase.auth.principal import Principal
+from memberbase.auth.verification import SlowChecks
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.text import has_control
 from memberbase.storage.database import reading
@@ -31,11 +31,6 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
     if not sep or not username or not password or has_control(decoded):
         return None
     return username, password
-
-
-def _verify_missing(secret: str) -> bool:
-    """An unknown login costs what a wrong secret costs (the dummy hash made on first need)."""
-    return verify_slow(dummy_hash(), secret)
 
 
 class OrgConfigCache:
@@ -65,28 +60,41 @@ class OrgConfigCache:
 
 
 class BasicAuthenticator:
-    def __init__(self, engine: AsyncEngine, configs: OrgConfigCache, verified: VerifiedSecrets) -> None:
+    """A till's Basic credentials to its Principal.
+
+    No database connection is held across the slow check: the till's row is read and the
+    connection given back first. Holding it there let 200 wrong passwords take every pooled
+    connection for seconds, and every other call, right passwords included, failed with 500.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, configs: OrgConfigCache, verified: VerifiedSecrets, checks: SlowChecks
+    ) -> None:
         self._engine = engine
         self._configs = configs
         self._verified = verified
-        # One slow verification per till at a time: a burst from a till that is not yet
-        # memoised waits for the first check instead of running fifty argon2 hashes.
-        self._verifying: dict[str, anyio.Lock] = {}
+        self._checks = checks
 
     async def authenticate(self, header: str | None) -> Principal | None:
+        """The caller's principal; None for wrong or missing credentials. Raises
+        verification.Busy when too many slow checks are running and waiting already, and
+        verification.LockedOut when the login has no failed attempt left to check with."""
         credentials = parse_basic(header)
         if credentials is None:
             return None
         till_code, secret = credentials
         async with reading(self._engine) as conn:
-            repo = OrgRepository(conn)
-            login = await repo.till_login(till_code)
-            if login is None:
-                await anyio.to_thread.run_sync(_verify_missing, secret)
-                return None
-            if not await self._check(login.code, login.password_hash, secret):
-                return None
-            org = await self._configs.resolve(repo, login)
+            login = await OrgRepository(conn).till_login(till_code)
+        if login is None:
+            # An unknown till costs what a wrong secret costs (the dummy hash).
+            await self._checks.check(till_code, None, secret, passwords.verify_slow)
+            return None
+        if not await self._check(login.code, login.password_hash, secret):
+            return None
+        org = self._configs.get(login.org_id, login.org_version)
+        if org is None:
+            async with reading(self._engine) as conn:
+                org = await self._configs.resolve(OrgRepository(conn), login)
             if org is None:
                 return None
         till = org.till(till_code)
@@ -97,11 +105,7 @@ class BasicAuthenticator:
     async def _check(self, till_code: str, stored_hash: str, secret: str) -> bool:
         if self._verified.known(till_code, stored_hash, secret):
             return True
-        lock = self._verifying.setdefault(till_code, anyio.Lock())
-        async with lock:
-            if self._verified.known(till_code, stored_hash, secret):
-                return True
-            ok = await anyio.to_thread.run_sync(verify_slow, stored_hash, secret)
-            if ok:
-                self._verified.remember(till_code, stored_hash, secret)
-            return ok
+        ok = await self._checks.check(till_code, stored_hash, secret, passwords.verify_slow)
+        if ok:
+            self._verified.remember(till_code, stored_hash, secret)
+        return ok

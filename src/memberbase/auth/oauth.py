@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 
-import anyio
-import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from memberbase.auth import tokens
+from memberbase.auth import passwords, tokens
 from memberbase.auth.basic import OrgConfigCache
-from memberbase.auth.passwords import VerifiedSecrets, dummy_hash, verify_exact
+from memberbase.auth.passwords import VerifiedSecrets
 from memberbase.auth.principal import Principal
+from memberbase.auth.signing_keys import SigningKeys
+from memberbase.auth.verification import SlowChecks
 from memberbase.domain.org_config import OrgConfig
 from memberbase.storage.database import reading
 from memberbase.storage.orgs import OrgRepository, TillLogin
-from memberbase.usecases.unit_of_work import UnitOfWork
-
-SIGNING_KEY_NAME = "oauth_hs256"
-
-
-def _verify_missing(secret: str) -> bool:
-    """An unknown login costs what a wrong secret costs (the dummy hash made on first need)."""
-    return verify_exact(dummy_hash(), secret)
 
 
 @dataclass(frozen=True)
@@ -40,21 +31,14 @@ class UnknownAttributionTill(Exception):
 
 
 class OAuthService:
-    def __init__(self, engine: AsyncEngine, configs: OrgConfigCache) -> None:
+    def __init__(
+        self, engine: AsyncEngine, configs: OrgConfigCache, checks: SlowChecks, keys: SigningKeys
+    ) -> None:
         self._engine = engine
         self._configs = configs
         self._verified = VerifiedSecrets(fold_case=False)
-        self._verifying: dict[str, anyio.Lock] = {}
-        self._signing_key: str | None = None
-
-    async def signing_key(self) -> str:
-        if self._signing_key is None:
-            async with UnitOfWork(self._engine) as uow:
-                # The first process to ask stores the key; every other one reads it.
-                self._signing_key = await OrgRepository(uow.conn).server_secret(
-                    SIGNING_KEY_NAME, secrets.token_urlsafe(48)
-                )
-        return self._signing_key
+        self._checks = checks
+        self.keys = keys
 
     async def _client(self, key: str) -> tuple[TillLogin, OrgConfig] | None:
         async with reading(self._engine) as conn:
@@ -68,21 +52,22 @@ class OAuthService:
         return login, org
 
     async def generate(self, key: str, secret: str, now: dt.datetime) -> IssuedToken | None:
-        found = await self._client(key)
+        """A token for a right key and secret, None for wrong ones. Raises verification.Busy
+        and verification.LockedOut."""
+        found = await self._client(key)  # (its connection is given back before the slow check)
         if found is None:
-            await anyio.to_thread.run_sync(_verify_missing, secret)
+            # An unknown key costs what a wrong secret costs (the dummy hash).
+            await self._checks.check(key, None, secret, passwords.verify_exact)
             return None
         login, org = found
-        lock = self._verifying.setdefault(key, anyio.Lock())
-        async with lock:
-            if not self._verified.known(key, login.password_hash, secret):
-                if not await anyio.to_thread.run_sync(verify_exact, login.password_hash, secret):
-                    return None
-                self._verified.remember(key, login.password_hash, secret)
+        if not self._verified.known(key, login.password_hash, secret):
+            if not await self._checks.check(key, login.password_hash, secret, passwords.verify_exact):
+                return None
+            self._verified.remember(key, login.password_hash, secret)
         client = org.api_client(key)
         if client is None:  # the file no longer has it, though the row is still active
             return None
-        token = tokens.issue(await self.signing_key(), org.id, key, client.token_ttl_seconds, now)
+        token = tokens.issue(self.keys.current, org.id, key, client.token_ttl_seconds, now)
         return IssuedToken(token, client.token_ttl_seconds)
 
     async def authenticate(self, token: str, attribution_till: str | None) -> Principal | None:
@@ -92,7 +77,7 @@ class OAuthService:
         named till is not a till of the client's org.
         """
         try:
-            claims = tokens.verify(await self.signing_key(), token)
+            claims = tokens.verify(self.keys, token)
         except tokens.TokenInvalid:
             return None
         found = await self._client(claims.client_key)

@@ -1,7 +1,9 @@
 """OAuth access tokens: signed JWTs naming the org and the client (the hosted /v3/oauth shape).
 
-HS256 with a key every server process shares (kept in the database), so any
-process verifies a token another issued. Tokens carry no permissions: the
+HS256 with a key every server process shares (from the environment or a file: see
+signing_keys.py), so any process verifies a token another issued. The token's header names
+its key (`kid`): the previous key of a rotation still verifies the tokens it signed. Tokens
+carry no permissions: the
 client's access group and default till are read at each call, so removing or
 changing a client takes effect at once, whatever tokens it holds.
 """
@@ -13,6 +15,8 @@ import uuid
 from dataclasses import dataclass
 
 import jwt
+
+from memberbase.auth.signing_keys import SigningKey, SigningKeys
 
 ISSUER = "memberbase"
 ALGORITHM = "HS256"
@@ -34,7 +38,7 @@ class TokenExpired(Exception):
         self.expired_at = expired_at
 
 
-def issue(signing_key: str, org_id: int, client_key: str, ttl_seconds: int, now: dt.datetime) -> str:
+def issue(key: SigningKey, org_id: int, client_key: str, ttl_seconds: int, now: dt.datetime) -> str:
     payload = {
         "iss": ISSUER,
         "sub": client_key,
@@ -45,14 +49,20 @@ def issue(signing_key: str, org_id: int, client_key: str, ttl_seconds: int, now:
         "jti": uuid.uuid4().hex,
         "token_use": "token_access",
     }
-    return jwt.encode(payload, signing_key, algorithm=ALGORITHM)
+    return jwt.encode(payload, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def verify(signing_key: str, token: str) -> TokenClaims:
+def verify(keys: SigningKeys, token: str) -> TokenClaims:
+    try:
+        key = keys.by_kid(jwt.get_unverified_header(token).get("kid"))
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid(str(exc)) from exc
+    if key is None:  # no kid, or a key no longer accepted
+        raise TokenInvalid("signed with a key this server does not accept")
     try:
         payload = jwt.decode(
             token,
-            signing_key,
+            key.secret,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
             options={"require": ["exp", "iat", "iss", "sub", "org_id"]},

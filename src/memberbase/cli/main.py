@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 from alembic.util.exc import CommandError
+from pydantic import SecretStr
+from sqlalchemy.exc import SQLAlchemyError
 
 from memberbase.cli.banner import print_banner
 from memberbase.cli.customers import customers_app
@@ -103,6 +105,15 @@ def serve(
             "server (one process publishes at a time). Env: MEMBERBASE_NATS_URL.",
         ),
     ] = None,
+    worker_healthcheck_seconds: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=600,
+            help="With --workers: seconds a worker may take to answer its supervisor, starting or "
+            "serving, before it is replaced (default 30). Env: MEMBERBASE_WORKER_HEALTHCHECK_SECONDS.",
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, load the organisations, and serve the API."""
     import uvicorn
@@ -117,48 +128,88 @@ def serve(
         redis_url=redis_url,
         access_log=access_log,
         nats_url=nats_url,
+        worker_healthcheck_seconds=worker_healthcheck_seconds,
     )
     configure_logging()
+    _check_secret_key(settings)
     report, path = _prepare(settings)
+    _warn_about_connections(settings, workers)
     print_banner(settings, path, report, demo=settings.config is None)
     if workers == 1:
-        uvicorn.run(create_app(settings), **_uvicorn_options(settings.host, settings.port))
+        uvicorn.run(create_app(settings), **_uvicorn_options(settings))
         return
     if settings.redis_url is None:
         err.print("[yellow]warning:[/yellow] without --redis-url each worker counts rate limits on its own")
     # Workers are new processes: they read their settings from the environment.
     for name, value in settings.model_dump(exclude_none=True).items():
-        os.environ[f"MEMBERBASE_{name.upper()}"] = str(value)
-    _serve_workers(settings.host, settings.port, workers)
+        shown = value.get_secret_value() if isinstance(value, SecretStr) else value
+        os.environ[f"MEMBERBASE_{name.upper()}"] = str(shown)
+    _serve_workers(settings, workers)
 
 
-def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
-    from memberbase.http.one_write import OneWriteHttpToolsProtocol
+def _warn_about_connections(settings: Settings, workers: int) -> None:
+    """Warn when this server's pools may open more connections than PostgreSQL allows."""
+    from memberbase.storage import capacity
 
+    async def ask() -> capacity.ServerConnections | None:
+        engine = create_engine(settings.database_url)
+        try:
+            return await capacity.server_connections(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        server = asyncio.run(ask())
+    except (OSError, SQLAlchemyError):  # the limits are advice: never a reason not to start
+        return
+    problem = None if server is None else capacity.warning(server, workers, settings.db_pool_size)
+    if problem is not None:
+        err.print(f"[yellow]warning:[/yellow] {problem}")
+
+
+def _check_secret_key(settings: Settings) -> None:
+    """Refuse to start without a usable signing key (on PostgreSQL one must be given)."""
+    from memberbase.auth.signing_keys import SecretKeyProblem, signing_keys
+
+    try:
+        signing_keys(settings)
+    except SecretKeyProblem as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    from memberbase.http import head_limits
+
+    # The limits of this process's connections; each worker sets its own (app_from_environment).
+    head_limits.configure(settings.max_header_bytes, settings.max_headers)
     # Our middleware writes the access log as JSON lines; uvicorn's own is off.
     return {
-        "host": host,
-        "port": port,
+        "host": settings.host,
+        "port": settings.port,
         "log_config": None,
         "access_log": False,
-        "http": OneWriteHttpToolsProtocol,
+        "http": head_limits.HeadLimitedProtocol,
+        # uvicorn's default, 5 s, killed workers still starting on a loaded machine (4 of 6
+        # two-worker starts at load 5.5), and each replacement started as slowly.
+        "timeout_worker_healthcheck": settings.worker_healthcheck_seconds,
     }
 
 
-def _serve_workers(host: str, port: int, workers: int) -> None:
+def _serve_workers(settings: Settings, workers: int) -> None:
     import uvicorn
 
     from memberbase.cli.workers import PortInUse, SocketPerWorker, listening_sockets, spreads_connections
 
     target = "memberbase.app:app_from_environment"
     if not spreads_connections():
-        uvicorn.run(target, factory=True, workers=workers, **_uvicorn_options(host, port))
+        uvicorn.run(target, factory=True, workers=workers, **_uvicorn_options(settings))
         return
     try:
-        sockets = listening_sockets(host, port, workers)
+        sockets = listening_sockets(settings.host, settings.port, workers)
     except PortInUse as exc:
         fail(exc.strerror or str(exc))
-    config = uvicorn.Config(target, factory=True, workers=workers, **_uvicorn_options(host, port))
+    config = uvicorn.Config(target, factory=True, workers=workers, **_uvicorn_options(settings))
     try:
         SocketPerWorker(config, sockets).run()
     finally:

@@ -61,6 +61,7 @@ class Codes:
     METHOD_NOT_ALLOWED = _c(405, "Incorrect HTTP Method", R)
     BODY_TOO_LARGE = _c(413, "Request body is too large", R)
     UNSUPPORTED_MEDIA_TYPE = _c(415, "Unsupported media type", R)
+    HEADERS_TOO_LARGE = _c(431, "Request header fields too large", R)
     ALL_FAILED = _c(500, "All requests have failed due to errors", R)
     BATCH_LIMIT_EXCEEDED = _c(1060, "Batch limit exceeded", R)
     ACCESS_DENIED = _c(4000, "Not authorized. Access is denied!", R)
@@ -155,6 +156,7 @@ class V2Codes:
     METHOD_NOT_ALLOWED = _c(405, "Incorrect HTTP Method", E)
     BODY_TOO_LARGE = _c(413, "Request body is too large", E)
     UNSUPPORTED_MEDIA_TYPE = _c(415, "Unsupported media type", E)
+    HEADERS_TOO_LARGE = _c(431, "Request header fields too large", E)
     SOURCE_INVALID = _c(3217, "Source is invalid", E)
     LOOKUP_NO_SOURCE = _c(8001, "Lookup failed, no source passed", E)
     LOOKUP_NO_IDENTIFIER = _c(8002, "Lookup failed, no identifiers passed", E)
@@ -183,6 +185,7 @@ class V2Codes:
     PROGRAM_UNKNOWN = _c(8306, "Loyalty program is not configured for the organisation", E)
     TIER_UNKNOWN = _c(8307, "Tier is not configured for the loyalty program", E)
     CARD_SERIES_EXHAUSTED = _c(8308, "Card series has no card numbers left", E)
+    IDENTIFIER_INVISIBLE = _c(8309, "Identifier contains an invisible or control character", E)
     STATUS_CHANGE_NOT_ALLOWED = _c(8310, "Status change is not allowed", E)
     VERSION_MISMATCH = _c(8311, "Customer was changed since it was read (If-Match)", E)
     IDENTIFIERS_NOT_CHANGEABLE = _c(

@@ -5,12 +5,17 @@ shopper typed three ways at three tills is one customer:
 - mobile: country code + national number, digits only (`phonenumbers` decides
   validity against the org's base and supported countries);
 - email: lower-cased (emails compare case-insensitively);
-- external id: as given, without surrounding white space.
+- external id, and every other id a v2 source names (WeChat, LINE, …), and card numbers:
+  Unicode NFKC, without surrounding white space (`canonical_id`). The same text typed in
+  another normal form (`café` composed or decomposed) or width (full-width letters) is
+  the same id; an id holding an invisible or control character (a zero-width space, a
+  direction mark, a C1 control) is refused, since no till operator can see what they type.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
@@ -30,6 +35,72 @@ _MOBILE_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
 }
+
+
+# Characters that show nothing: Unicode's Default_Ignorable_Code_Point ranges (zero-width
+# spaces and joiners, direction marks, variation selectors, fillers, tags), beside the
+# control, format, surrogate, private-use and unassigned categories and the line and
+# paragraph separators, found by category.
+_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def invisible_character(text: str) -> str | None:
+    """The first invisible or control character of `text`, named (`U+200B ZERO WIDTH SPACE`)."""
+    if text.isascii():
+        found = _ASCII_CONTROL.search(text)
+        return None if found is None else _named(found.group())
+    for ch in text:
+        point = ord(ch)
+        if unicodedata.category(ch) in _INVISIBLE_CATEGORIES or any(a <= point <= b for a, b in _IGNORABLE):
+            return _named(ch)
+    return None
+
+
+def _named(ch: str) -> str:
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')}"
+
+
+@dataclass(frozen=True)
+class IdResult:
+    canonical: str | None  # None: refused
+    invisible: str | None = None  # the character it was refused for
+
+    @property
+    def problem(self) -> str | None:
+        return (
+            None
+            if self.invisible is None
+            else f"contains an invisible or control character ({self.invisible})"
+        )
+
+
+def canonical_id(raw: str) -> IdResult:
+    """An external id, source id or card number in its one stored form: NFKC, without
+    surrounding white space; refused when it holds an invisible or control character.
+    Idempotent: a canonical id is its own canonical form."""
+    text = (raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).strip()
+    invisible = invisible_character(text)
+    return IdResult(None, invisible) if invisible is not None else IdResult(text)
+
+
+def id_to_look_up(raw: str) -> str | None:
+    """The id a lookup asks for: its canonical form (None: it holds an invisible character,
+    or is blank, so nobody holds it)."""
+    return canonical_id(raw).canonical or None
+
+
+def id_to_retry(asked: str, tried: str) -> str | None:
+    """After a lookup of the canonical `tried` found nobody: `asked` as written (stripped), when
+    it differs, so an id stored before ids were canonical is still found by its exact form."""
+    exact = asked.strip()
+    return exact if exact != tried and exact and invisible_character(exact) is None else None
 
 
 class MobileProblem(Enum):
@@ -151,3 +222,11 @@ def external_id_fits(value: str, org: OrgConfig) -> bool:
     if cfg.external_id_max_length == 0:  # 0 means: no length check configured
         return True
     return cfg.external_id_min_length <= len(value) <= cfg.external_id_max_length
+
+
+def value_to_retry(kind: str, asked: str, tried: str, org: OrgConfig) -> str | None:
+    """After a lookup of `tried` (the value of identifier `kind` the lookup asked for first)
+    found nobody: the value to look up next, if any (see mobile_to_retry and id_to_retry)."""
+    if kind == "mobile":
+        return mobile_to_retry(asked, tried, org)
+    return None if kind == "email" else id_to_retry(asked, tried)

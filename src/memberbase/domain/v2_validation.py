@@ -16,7 +16,13 @@ from typing import Any
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import CustomerType, Failure, Warning_
 from memberbase.domain.extended_fields import CATALOGUE, ExtendedFieldError, parse_value
-from memberbase.domain.identifiers import MobileProblem, external_id_fits, normalise_email, normalise_mobile
+from memberbase.domain.identifiers import (
+    MobileProblem,
+    canonical_id,
+    external_id_fits,
+    normalise_email,
+    normalise_mobile,
+)
 from memberbase.domain.loyalty import Enrolment, enrolments_on_registration, tier_expiry
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.sources import MULTI_ACCOUNT_SOURCES, SOURCES, account_of
@@ -110,13 +116,24 @@ def _identifier(item: IdentifierIn, org: OrgConfig, warnings: list[Warning_]) ->
             warnings.append(Warning_(V2Codes.INVALID_EMAIL_DROPPED))
             return None
         return claim, email, item.type
+    value = _canonical_id(raw, item.type)
+    if value == "":
+        return None
     if claim == "external_id":
-        if not external_id_fits(raw, org):
+        if not external_id_fits(value, org):
             raise _refuse(V2Codes.EXTERNAL_ID_INVALID, "outside the organisation's external id length rules")
-        return claim, raw, item.type
-    if len(raw) > OTHER_IDENTIFIER_MAX:
+        return claim, value, item.type
+    if len(value) > OTHER_IDENTIFIER_MAX:
         raise _refuse(V2Codes.NO_VALID_IDENTIFIER, f"{item.type} is longer than {OTHER_IDENTIFIER_MAX}")
-    return claim, raw, item.type
+    return claim, value, item.type
+
+
+def _canonical_id(raw: str, wire_type: str) -> str:
+    """The id in its stored form (as v1.1 and the import store it: identifiers.canonical_id)."""
+    result = canonical_id(raw)
+    if result.canonical is None:
+        raise _refuse(V2Codes.IDENTIFIER_INVISIBLE, f"{wire_type} {result.problem}")
+    return result.canonical
 
 
 def _card(item: IdentifierIn, org: OrgConfig) -> CardRequest:
@@ -130,7 +147,7 @@ def _card(item: IdentifierIn, org: OrgConfig) -> CardRequest:
             V2Codes.CARD_STATUS_NOT_ALLOWED,
             f"{item.status_label!r} is not one of {', '.join(series.status_labels)}",
         )
-    number = (item.value or "").strip() or None
+    number = _canonical_id(item.value or "", item.type) or None
     if number is None and not series.generate:
         raise _refuse(V2Codes.CARD_NUMBER_INVALID, f"series {series.id} does not generate numbers: pass one")
     if number is not None and not series.accepts(number):

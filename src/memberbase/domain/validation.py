@@ -21,6 +21,7 @@ from memberbase.domain.customer import (
 from memberbase.domain.extended_fields import CATALOGUE, ExtendedFieldError, parse_value
 from memberbase.domain.identifiers import (
     MobileProblem,
+    canonical_id,
     external_id_fits,
     normalise_email,
     normalise_mobile,
@@ -68,10 +69,12 @@ def _identifiers(
         found[IdentifierType.EMAIL] = email
     if not _blank(draft.external_id):
         assert draft.external_id is not None
-        external_id = draft.external_id.strip()
-        if not external_id_fits(external_id, org):
+        external_id = canonical_id(draft.external_id)
+        if external_id.canonical is None:
+            return Failure(Codes.INVALID_EXTERNAL_ID, external_id.problem)
+        if not external_id_fits(external_id.canonical, org):
             return Failure(Codes.INVALID_EXTERNAL_ID)
-        found[IdentifierType.EXTERNAL_ID] = external_id
+        found[IdentifierType.EXTERNAL_ID] = external_id.canonical
     if update:
         # An update names its customer by one identifier (or by id); the org's required
         # identifiers are a registration rule.

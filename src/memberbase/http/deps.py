@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,9 +14,11 @@ from memberbase.auth.login_cache import LoginCache
 from memberbase.auth.oauth import OAuthService, UnknownAttributionTill
 from memberbase.auth.principal import Principal
 from memberbase.auth.tokens import TokenExpired
+from memberbase.auth.verification import Busy, LockedOut
 from memberbase.domain.access import Level, Resource
 from memberbase.domain.codes import Codes
 from memberbase.http.errors import ApiError
+from memberbase.login_attempts import LoginAttempts
 from memberbase.rate_limiter import RateLimiter, Verdict
 from memberbase.settings import Settings
 from memberbase.storage.notices import LOGIN_FAILED, announce_now
@@ -30,6 +32,9 @@ class Services:
     oauth: OAuthService
     rate_limiter: RateLimiter
     logins: LoginCache
+    login_attempts: LoginAttempts
+    # Logins whose failure this process is announcing right now (see _login_failed).
+    announcing: set[str] = field(default_factory=set)
 
 
 def services_of(request: Request) -> Services:
@@ -86,11 +91,24 @@ def too_many(verdict: Verdict, what: str) -> ApiError:
     return ApiError(Codes.RATE_LIMITED, 429, what, headers=headers)
 
 
+def busy(exc: Busy) -> ApiError:
+    """Too many password checks running and waiting in this process: 429, never a queue without end."""
+    headers = {"Retry-After": str(exc.retry_after)}
+    return ApiError(
+        Codes.RATE_LIMITED, 429, "too many password checks in progress; retry later", headers=headers
+    )
+
+
+def locked_out(verdict: Verdict, login: str) -> ApiError:
+    return too_many(verdict, f"too many failed logins for {login!r}; try again later")
+
+
 async def guard_login(svc: Services, login: str) -> None:
-    """Refuse a login that used up its failed attempts, before spending a slow hash on it."""
-    blocked = await svc.rate_limiter.login_blocked(login, svc.settings.failed_logins_per_5_minutes)
+    """Refuse a login that used up its failed attempts, even with the right secret (guessing
+    must not pay off). The check itself takes its slot atomically (auth/verification.py)."""
+    blocked = await svc.login_attempts.blocked(login, svc.settings.failed_logins_per_5_minutes)
     if blocked is not None:
-        raise too_many(blocked, f"too many failed logins for {login!r}; try again later")
+        raise locked_out(blocked, login)
 
 
 async def till_principal(request: Request) -> Principal:
@@ -109,7 +127,12 @@ async def till_principal(request: Request) -> Principal:
         return remembered
     seen = svc.logins.generation
     await guard_login(svc, login)
-    principal = await svc.authenticator.authenticate(header)
+    try:
+        principal = await svc.authenticator.authenticate(header)
+    except Busy as exc:
+        raise busy(exc) from None
+    except LockedOut as exc:
+        raise locked_out(exc.verdict, login) from None
     if principal is None:
         await _login_failed(svc, login)
         raise _unauthorized()
@@ -122,10 +145,16 @@ def _unauthorized() -> ApiError:
 
 
 async def _login_failed(svc: Services, login: str) -> None:
-    await svc.rate_limiter.login_failed(login, svc.settings.failed_logins_per_5_minutes)
-    # Every process drops the login it kept, so the right password meets the lockout check again.
+    # The failure is counted already: its check kept the slot it took. Every process drops
+    # the login it kept, so the right password meets the lockout check again.
     svc.logins.forget_login(login)
-    await announce_now(svc.engine, LOGIN_FAILED, login)
+    if login in svc.announcing:
+        return  # a flood of one login's failures is announced once at a time, not once each
+    svc.announcing.add(login)
+    try:
+        await announce_now(svc.engine, LOGIN_FAILED, login)
+    finally:
+        svc.announcing.discard(login)
 
 
 def _requires(resource: Resource, needed: Level) -> Callable[[Request], Awaitable[Principal]]:

@@ -89,6 +89,9 @@ def create_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Async
         # prepared again) per burst: the pool holds the usual concurrency, overflow a burst.
         pool_size=pool_size,
         max_overflow=pool_size // 2,
+        # The most recently used connection first: under a steady load the same few stay
+        # busy and the rest rest, so that the server's app can let them go (idle_connections.py).
+        pool_use_lifo=True,
         # asyncpg's statement cache is per connection; keep it (prepared statements are the point).
         connect_args={"server_settings": {"application_name": "memberbase"}},
     )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memberbase.domain.org_config import OrgConfig
 from memberbase.storage.notices import ORG_CHANGED, announce
-from memberbase.storage.tables import api_clients, orgs, server_secrets, tills
+from memberbase.storage.tables import api_clients, orgs, tills
 
 
 @dataclass(frozen=True)
@@ -126,16 +126,6 @@ class OrgRepository:
             .where(api_clients.c.org_id == org_id, api_clients.c.key.not_in(keep) if keep else sa.true())
             .values(active=False)
         )
-
-    async def server_secret(self, name: str, fresh: str) -> str:
-        """The shared secret called `name`, storing `fresh` if there is none yet (first one wins)."""
-        found = (
-            await self._conn.execute(sa.select(server_secrets.c.value).where(server_secrets.c.name == name))
-        ).first()
-        if found is not None:
-            return str(found.value)
-        await self._conn.execute(server_secrets.insert().values(name=name, value=fresh))
-        return fresh
 
     async def deactivate_tills_except(self, org_id: int, keep: set[str]) -> None:
         # Tills removed from the file can no longer log in; their history stays.

@@ -64,14 +64,6 @@ api_clients = sa.Table(
     sa.Index("ux_api_clients_key", "key", unique=True),
 )
 
-# Secrets every server process must share (the token signing key), created on first use.
-server_secrets = sa.Table(
-    "server_secrets",
-    metadata,
-    sa.Column("name", sa.String(50), primary_key=True),
-    sa.Column("value", sa.String(200), nullable=False),
-)
-
 customers = sa.Table(
     "customers",
     metadata,

@@ -8,7 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import Codes
 from memberbase.domain.customer import CustomerRecord, Failure, Warning_
-from memberbase.domain.identifiers import mobile_to_look_up, mobile_to_retry, normalise_email
+from memberbase.domain.identifiers import (
+    id_to_look_up,
+    mobile_to_look_up,
+    normalise_email,
+    value_to_retry,
+)
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import IdentifierType, OrgConfig
 from memberbase.domain.text import has_control
@@ -40,6 +45,8 @@ def _canonical(lookup: Lookup, org: OrgConfig) -> str | None:
         return mobile_to_look_up(lookup.value, org)
     if lookup.kind is IdentifierType.EMAIL:
         return normalise_email(lookup.value, LOOKUP_EMAIL_MAX)
+    if lookup.kind is IdentifierType.EXTERNAL_ID:
+        return id_to_look_up(lookup.value)
     return lookup.value.strip() or None
 
 
@@ -48,8 +55,8 @@ async def _find_enrolled(
 ) -> Enrolled | None:
     # Identifier lookups of concurrent requests share a statement (storage.lookups).
     enrolled = await customer_lookups(engine).find_enrolled(org.id, kind, value)
-    if enrolled is None and kind is IdentifierType.MOBILE:
-        retry = mobile_to_retry(asked, value, org)
+    if enrolled is None:
+        retry = value_to_retry(kind, asked, value, org)
         if retry is not None:
             enrolled = await customer_lookups(engine).find_enrolled(org.id, kind, retry)
     return enrolled

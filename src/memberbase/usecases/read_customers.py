@@ -8,7 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import CustomerRecord, Failure, Profile
-from memberbase.domain.identifiers import mobile_to_look_up, mobile_to_retry, normalise_email
+from memberbase.domain.identifiers import (
+    id_to_look_up,
+    mobile_to_look_up,
+    normalise_email,
+    value_to_retry,
+)
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.sources import SOURCES, account_of
@@ -57,16 +62,15 @@ def _claim(query: LookupQuery, org: OrgConfig) -> tuple[str, str] | Failure:
     name, value = query.identifier_name, query.identifier_value.strip()
     if has_control(value):
         return Failure(V2Codes.CUSTOMER_NOT_FOUND)
-    if name in CARD_TYPES:
-        return CARD_CLAIM, value
-    if name not in CLAIM_TYPES:
+    if name not in CLAIM_TYPES and name not in CARD_TYPES:
         return Failure(V2Codes.INVALID_IDENTIFIER, f"{name!r}")
-    claim = CLAIM_TYPES[name]
-    canonical: str | None = value
+    claim = CARD_CLAIM if name in CARD_TYPES else CLAIM_TYPES[name]
     if claim == "mobile":
         canonical = mobile_to_look_up(value, org)
     elif claim == "email":
         canonical = normalise_email(value, 255)
+    else:  # external ids, source ids and card numbers, as registration stores them
+        canonical = id_to_look_up(value)
     if canonical is None:
         return Failure(V2Codes.CUSTOMER_NOT_FOUND)
     return claim, canonical
@@ -80,10 +84,10 @@ async def lookup(engine: AsyncEngine, org: OrgConfig, query: LookupQuery) -> int
     source = (query.source or "").strip().upper()
     account = None if source == ALL_SOURCES else (source, account_of(source, query.account_id))
     found = await customer_lookups(engine).holder_of(org.id, claim, account)
-    if found is None and claim[0] == "mobile":
-        retry = mobile_to_retry(query.identifier_value or "", claim[1], org)
+    if found is None:
+        retry = value_to_retry(claim[0], query.identifier_value or "", claim[1], org)
         if retry is not None:
-            found = await customer_lookups(engine).holder_of(org.id, ("mobile", retry), account)
+            found = await customer_lookups(engine).holder_of(org.id, (claim[0], retry), account)
     if found is None:
         return Failure(V2Codes.CUSTOMER_NOT_FOUND)
     holder, has_account = found

@@ -7,10 +7,11 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from memberbase.auth.verification import Busy, LockedOut
 from memberbase.domain.codes import Codes
 from memberbase.domain.text import has_control
 from memberbase.http.body import read_json
-from memberbase.http.deps import AppServices, guard_login
+from memberbase.http.deps import AppServices, busy, guard_login, locked_out
 from memberbase.http.errors import ApiError
 from memberbase.http.responses import JsonResponse
 
@@ -27,9 +28,13 @@ async def generate_token(request: Request, svc: AppServices) -> Response:
     if has_control(key) or has_control(secret) or len(key) > 100 or len(secret) > 500:
         raise ApiError(Codes.INVALID_CLIENT, 401)
     await guard_login(svc, f"client:{key}")
-    issued = await svc.oauth.generate(key, secret, dt.datetime.now(dt.UTC))
-    if issued is None:
-        await svc.rate_limiter.login_failed(f"client:{key}", svc.settings.failed_logins_per_5_minutes)
+    try:
+        issued = await svc.oauth.generate(key, secret, dt.datetime.now(dt.UTC))
+    except Busy as exc:
+        raise busy(exc) from None
+    except LockedOut as exc:
+        raise locked_out(exc.verdict, f"client:{key}") from None
+    if issued is None:  # (the failure is counted already: the check kept the slot it took)
         raise ApiError(Codes.INVALID_CLIENT, 401)
     return JsonResponse(
         {"data": {"accessToken": issued.token, "ttlSeconds": issued.ttl_seconds}, "errors": None}

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from memberbase.auth.principal import Principal
 from memberbase.domain.codes import Codes
 from memberbase.domain.org_config import IdentifierType
-from memberbase.http.body import read_bounded, read_json
+from memberbase.http.body import body_format, parse_json, read_bounded, unsupported
 from memberbase.http.deps import AppServices, CustomerReader, CustomerWriter
 from memberbase.http.downstream import downstream_of
 from memberbase.http.errors import ApiError
@@ -22,7 +22,7 @@ from memberbase.http.responses import JsonResponse
 from memberbase.http.v1_1.parse import echo, envelope_items, parse_item, parse_update_item
 from memberbase.http.v1_1.render import customers_envelope
 from memberbase.http.v1_1.subscriptions import fill_customer_get
-from memberbase.http.v1_1.xml import XmlResponse, body_is_xml, parse_xml, wants_xml
+from memberbase.http.v1_1.xml import XmlResponse, parse_xml, wants_xml
 from memberbase.observability import Metrics
 from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.get_customers import Lookup, get_customers
@@ -52,13 +52,17 @@ def _check_format(request: Request) -> None:
 
 async def _read_body(request: Request, limit: int) -> Any:
     """The envelope from a JSON or an XML body (by Content-Type; format=xml makes a bare body XML)."""
-    bare = not request.headers.get("content-type")
-    if body_is_xml(request) or (bare and request.query_params.get("format", "").lower() == "xml"):
+    content_type = request.headers.get("content-type")
+    kind = body_format(content_type, xml=True)
+    if kind is None:
+        raise unsupported(content_type, xml=True)
+    bare = not (content_type or "").strip()
+    if kind == "xml" or (bare and request.query_params.get("format", "").lower() == "xml"):
         try:
             return parse_xml(await read_bounded(request, limit))
         except ValueError as exc:
             raise ApiError(Codes.INPUT_INVALID, 400, f"malformed XML ({exc})") from exc
-    return await read_json(request, limit)
+    return await parse_json(request, limit)
 
 
 def _answer(request: Request, payload: dict[str, Any], status_code: int) -> Response:
