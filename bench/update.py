@@ -140,14 +140,18 @@ def main() -> None:
                     rates[(api, clients)] = measure(
                         port, clients, args.requests, args.max_seconds, warm, build
                     )
-            for keyed in (False, True) if args.idempotency else ():
-                for clients in levels:
+            # Keyed and unkeyed runs alternate (A B B A, half the requests each) so that a
+            # machine whose load drifts during the run weighs on both alike.
+            for clients in levels if args.idempotency else ():
+                for keyed in (False, True, True, False):
                     warm, build = registrations(offset, keyed), registrations(offset + clients * 3, keyed)
                     offset += clients * 3 + args.requests
                     name = "keyed" if keyed else "unkeyed"
-                    rates[(name, clients)] = measure(
-                        port, clients, args.requests, args.max_seconds, warm, build
+                    rate, latencies = measure(
+                        port, clients, args.requests // 2, args.max_seconds / 2, warm, build
                     )
+                    seen_rate, seen = rates.get((name, clients), (0.0, []))
+                    rates[(name, clients)] = (seen_rate + rate / 2, seen + latencies)
         finally:
             server.terminate()
             server.wait(timeout=30)

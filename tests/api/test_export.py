@@ -71,3 +71,24 @@ async def test_the_cli_writes_the_same_document(api: Api, database_url: str, tmp
     ]
     missing = await anyio.to_thread.run_sync(lambda: CliRunner().invoke(cli, unknown))
     assert missing.exit_code == 1
+
+
+async def test_a_survivors_export_holds_what_its_victims_left_in_place(api: Api) -> None:
+    """The victim's audit trail and consent log stay under its id (append-only): they are
+    still about the person, so the survivor's export carries them and names the victim."""
+    survivor = (await api.add_one({"mobile": "919876591011", "firstname": "Sur"}))["user_id"]
+    victim = (await api.add_one({"mobile": "919876591012", "firstname": "Vic"}))["user_id"]
+    opt = {"subscriptions": [{"channel": "EMAIL", "priority": "BULK", "type": "OPTOUT", "accountId": ""}]}
+    sent = await api.client.post(f"/v2/customers/{victim}/subscriptions", json=opt, headers=api.auth)
+    assert sent.status_code == 200, sent.text
+    body = {"survivorId": survivor, "victimId": victim}
+    merged = await api.client.post(
+        "/v2/requests", params={"client_auto_approve": "true"}, json=body, headers=api.auth
+    )
+    assert merged.status_code == 200, merged.text
+    document = (await api.v2_get(f"/v2/customers/{survivor}/export")).json()
+    assert document["mergedCustomers"] == [victim]
+    assert victim in {row["customer_id"] for row in document["consentLog"]}
+    assert {row["customer_id"] for row in document["auditTrail"]} >= {survivor, victim}
+    alone = (await api.v2_get(f"/v2/customers/{victim}/export")).json()
+    assert alone["mergedCustomers"] == []

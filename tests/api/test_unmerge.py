@@ -214,3 +214,35 @@ async def _round_trip(database_url: str, case: dict[str, Any]) -> None:
             response = await undo(api, merge_id)
             assert response.status_code == 200, response.text
             assert await snapshot(database_url, n) == before
+
+
+async def _log(api: Api, customer_id: int) -> list[tuple[str, str]]:
+    response = await api.v2_get(f"/v2/customers/{customer_id}/subscriptions/log")
+    assert response.status_code == 200, response.text
+    return [(e["channel"], e["type"]) for e in response.json()["data"]]
+
+
+async def test_the_consent_log_follows_the_merge_and_comes_back_with_the_undo(api: Api) -> None:
+    """Issue 17 (1): the consent log moves with a merge. The log is append-only, so nothing is
+    rewritten: the survivor's log reads the victim's entries too, the victim's id reads the
+    survivor's log, the record counts what came along, and un-merge gives it back."""
+    survivor = await register(api, [instore("919876580090")], 10)
+    victim = await register(api, [wechat("wx-log")], 5)
+
+    async def opt(customer: int, channel: str, kind: str) -> None:
+        body = {"subscriptions": [{"channel": channel, "priority": "BULK", "type": kind, "accountId": ""}]}
+        sent = await api.client.post(f"/v2/customers/{customer}/subscriptions", json=body, headers=api.auth)
+        assert sent.status_code == 200, sent.text
+
+    await opt(survivor, "SMS", "OPTIN")
+    await opt(victim, "EMAIL", "OPTOUT")
+    merge_id = await merge(api, victim, "919876580090")
+    record = (await api.v2_get(f"/v2/merges/{merge_id}")).json()
+    assert record["moved"]["consentLog"] == 1
+    joined = await _log(api, survivor)
+    assert ("EMAIL", "OPTOUT") in joined
+    assert ("MOBILE", "OPTIN") in joined  # SMS reads as MOBILE
+    assert await _log(api, victim) == joined
+    assert (await undo(api, merge_id)).status_code == 200
+    assert ("EMAIL", "OPTOUT") not in await _log(api, survivor)
+    assert await _log(api, victim) == [("EMAIL", "OPTOUT")]

@@ -44,8 +44,12 @@ def _plain(row: Any) -> dict[str, Any]:
     return {k: v for k, v in dict(row).items() if k != "org_id"}
 
 
-async def customer_rows(conn: AsyncConnection, org_id: int, customer_id: int) -> dict[str, Any] | None:
-    """Every row about the customer, by section; None when there is no such customer."""
+async def customer_rows(
+    conn: AsyncConnection, org_id: int, customer_id: int, absorbed: list[int]
+) -> dict[str, Any] | None:
+    """Every row about the customer and the customers merged into it (`absorbed`: the rows a
+    merge leaves in place, such as the append-only logs, are still about this person), by
+    section; None when there is no such customer."""
     found = (
         (
             await conn.execute(
@@ -57,12 +61,12 @@ async def customer_rows(conn: AsyncConnection, org_id: int, customer_id: int) ->
     )
     if found is None:
         return None
-    document: dict[str, Any] = {"customer": _plain(found)}
+    document: dict[str, Any] = {"customer": _plain(found), "mergedCustomers": absorbed}
     for section, table, column in SECTIONS:
         when = [table.c[name] for name in _TIMES if name in table.c]  # oldest first
         query = (
             sa.select(table)
-            .where(table.c.org_id == org_id, table.c[column] == customer_id)
+            .where(table.c.org_id == org_id, table.c[column].in_([customer_id, *absorbed]))
             .order_by(*when, *table.primary_key.columns)
         )
         document[section] = [_plain(r) for r in (await conn.execute(query)).mappings()]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from memberbase.domain.merges import Holdings
 from memberbase.storage.tables import (
     cards,
+    consent_log,
     coupons,
     currency_balances,
     customers,
@@ -245,6 +246,25 @@ class MergeRepository:
             .where(customers.c.org_id == self._org_id, customers.c.id == victim)
             .values(merged_into=survivor, updated_on=at, version=customers.c.version + 1)
         )
+
+    async def consent_entries(self, customer_id: int) -> int:
+        """How many consent log rows the customer has: a merge leaves them in place (the log is
+        append-only) and the survivor's log reads them from then on."""
+        query = sa.select(sa.func.count()).where(
+            consent_log.c.org_id == self._org_id, consent_log.c.customer_id == customer_id
+        )
+        return int((await self._conn.execute(query)).scalar_one())
+
+    async def absorbed(self, survivor: int) -> list[int]:
+        """The survivor and every customer merged into it, directly or through another victim."""
+        found, frontier = [survivor], [survivor]
+        while frontier:
+            query = sa.select(customers.c.id).where(
+                customers.c.org_id == self._org_id, customers.c.merged_into.in_(frontier)
+            )
+            frontier = [int(i) for i in (await self._conn.execute(query)).scalars() if i not in found]
+            found += frontier
+        return found
 
     async def add(self, row: dict[str, Any]) -> None:
         await self._conn.execute(merges.insert().values({**row, "org_id": self._org_id}))

@@ -2,7 +2,9 @@
 
 The state table is kept current (insert or update per key); the consent log is only
 ever inserted into: this module has no UPDATE or DELETE on it, and the database's
-triggers refuse both (migration 0009).
+triggers refuse both (migration 0009). So a merge moves no log row: the survivor's log
+is read together with the logs of the customers merged into it, and an un-merge, which
+clears the victim's `merged_into`, gives the victim's rows back by the same token.
 """
 
 from __future__ import annotations
@@ -133,12 +135,12 @@ class SubscriptionRepository:
         first = await take_ids(self._conn, "consent_log", count)
         return list(range(first, first + count))
 
-    async def log_for(self, customer_id: int) -> list[ConsentEntry]:
-        """The customer's consent log, oldest first."""
+    async def log_for(self, customer_ids: Iterable[int]) -> list[ConsentEntry]:
+        """The consent log of these customers (one customer and those merged into it), oldest first."""
         query = (
             sa.select(consent_log)
-            .where(consent_log.c.org_id == self._org_id, consent_log.c.customer_id == customer_id)
-            .order_by(consent_log.c.id)
+            .where(consent_log.c.org_id == self._org_id, consent_log.c.customer_id.in_(list(customer_ids)))
+            .order_by(consent_log.c.id)  # drawn under the customer lock: commit order
         )
         return [
             ConsentEntry(

@@ -11,6 +11,7 @@ from memberbase.domain.json_values import jsonable
 from memberbase.domain.org_config import OrgConfig
 from memberbase.storage.database import reading
 from memberbase.storage.export import customer_rows
+from memberbase.storage.merges import MergeRepository
 
 EXPORT_VERSION = 1
 
@@ -20,7 +21,8 @@ async def export_customer(
 ) -> dict[str, Any] | None:
     """The document (docs/export.md), or None when the org has no such customer."""
     async with reading(engine) as conn:
-        rows = await customer_rows(conn, org.id, customer_id)
+        absorbed = (await MergeRepository(conn, org.id).absorbed(customer_id))[1:]
+        rows = await customer_rows(conn, org.id, customer_id, absorbed)
     if rows is None:
         return None
     document = {

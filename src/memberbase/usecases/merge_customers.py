@@ -168,6 +168,7 @@ async def merge_customers(
     moved["currencies"] = await _move_currencies(merges, merge_id, victim_id, survivor_id, context)
     moved["referrals"] = await merges.move_referrals(victim_id, survivor_id)
     moved["subscriptions"] = await merges.move_subscriptions(victim_id, survivor_id)
+    moved["consentLog"] = await merges.consent_entries(victim_id)  # read with the survivor's from now on
     moved["filled"] = {k: {"from": getattr(survivor, k), "to": v} for k, v in filled.items()}
     await customers.update(survivor_id, {**filled, "updated_on": context.now})
     await merges.mark_merged(victim_id, survivor_id, context.now)

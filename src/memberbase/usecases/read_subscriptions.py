@@ -15,11 +15,14 @@ from memberbase.domain.subscriptions import SubscriptionKey
 from memberbase.domain.text import has_control
 from memberbase.storage.customers import CustomerRepository
 from memberbase.storage.database import reading
+from memberbase.storage.merges import MergeRepository
 from memberbase.storage.subscriptions import ConsentEntry, SubscriptionRepository
 
 IDENTIFIER_FIELDS = ("mobile", "email", "external_id", "id")
 ID_DIGITS_MAX = 18
 EMAIL_MAX = 255
+# A victim's survivor may itself have been merged since: follow a few hops, never a loop.
+_MERGE_HOPS = 8
 
 States = dict[SubscriptionKey, bool]
 
@@ -107,8 +110,16 @@ async def customer_states(engine: AsyncEngine, org: OrgConfig, customer_id: int)
 
 
 async def consent_log(engine: AsyncEngine, org: OrgConfig, customer_id: int) -> list[ConsentEntry] | None:
-    """One customer's consent log, oldest first; None when the org has no such customer."""
+    """One customer's consent log, oldest first, with the logs of the customers merged into it
+    (a merged victim's id reads its survivor's); None when the org has no such customer."""
     async with reading(engine) as conn:
-        if await CustomerRepository(conn, org.id).get_or_none(customer_id) is None:
+        customers = CustomerRepository(conn, org.id)
+        found = await customers.get_or_none(customer_id)
+        for _ in range(_MERGE_HOPS):
+            if found is None or found.merged_into is None:
+                break
+            found = await customers.get_or_none(found.merged_into)
+        if found is None:
             return None
-        return await SubscriptionRepository(conn, org.id).log_for(customer_id)
+        members = await MergeRepository(conn, org.id).absorbed(found.id)
+        return await SubscriptionRepository(conn, org.id).log_for(members)
