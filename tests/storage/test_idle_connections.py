@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from memberbase.app import create_app
 from memberbase.settings import Settings
 from memberbase.storage.database import create_engine
 from memberbase.storage.idle_connections import IdleConnections
+from tests.conftest import postgres_database
 from tests.support import serving
 
 pytestmark = pytest.mark.anyio
@@ -21,9 +24,11 @@ pytestmark = pytest.mark.anyio
 PID = sa.text("SELECT pg_backend_pid()")
 
 
-def _postgresql_only(database_url: str) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite has no server connections to let go (see the app test below)")
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """PostgreSQL alone: SQLite has no server connections to let go (the app test below runs
+    on both). A database of its own, so its connections are the only ones the test counts."""
+    yield from postgres_database(f"memberbase_idle_{os.getpid()}")
 
 
 async def _burst(engine: AsyncEngine, size: int) -> set[int]:
@@ -56,9 +61,8 @@ async def until_gone(database_url: str, pids: set[int]) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_connections_at_rest_too_long_are_closed_and_reopened_when_needed(database_url: str) -> None:
-    _postgresql_only(database_url)
-    engine = create_engine(database_url, pool_size=5)
+async def test_connections_at_rest_too_long_are_closed_and_reopened_when_needed(postgres_url: str) -> None:
+    engine = create_engine(postgres_url, pool_size=5)
     idle = IdleConnections(engine, idle_seconds=60)
     try:
         pids = await _burst(engine, 5)
@@ -68,17 +72,16 @@ async def test_connections_at_rest_too_long_are_closed_and_reopened_when_needed(
         async with engine.connect() as held:  # one in use is never swept
             kept = int((await held.execute(PID)).scalar_one())
             assert idle.sweep(now=time.monotonic() + 61) == 4
-            await until_gone(database_url, pids - {kept})
-            assert await _alive(database_url, pids) == {kept}
+            await until_gone(postgres_url, pids - {kept})
+            assert await _alive(postgres_url, pids) == {kept}
         again = await _burst(engine, 3)  # the pool opens fresh ones in the closed ones' places
         assert len(again) == 3
     finally:
         await engine.dispose()
 
 
-async def test_the_pool_hands_out_its_most_recently_used_connection_first(database_url: str) -> None:
-    _postgresql_only(database_url)
-    engine = create_engine(database_url, pool_size=5)
+async def test_the_pool_hands_out_its_most_recently_used_connection_first(postgres_url: str) -> None:
+    engine = create_engine(postgres_url, pool_size=5)
     try:
         await _burst(engine, 5)
         used = set()
