@@ -35,11 +35,54 @@ async def update_customers(
     context: RequestContext,
     echoes: list[dict[str, object]],
 ) -> list[ItemResult]:
+    if len(items) == 1:
+        return [await _update_alone(engine, org, items[0], context, echoes[0])]
     async with UnitOfWork(engine) as uow:
         results = await _update_all(uow, org, items, context, echoes)
         if any(r.ok for r in results):  # a batch that wrote nothing is answered, not kept
             await uow.seal(context, results)
         return results
+
+
+async def _update_alone(
+    engine: AsyncEngine,
+    org: OrgConfig,
+    item: CustomerDraft | Failure,
+    context: RequestContext,
+    echo: dict[str, object],
+) -> ItemResult:
+    """One customer in a transaction of its own: no savepoint round trips (most tills send
+    one), a refusal rolls the transaction back as it would the item's savepoint."""
+    valid = _checked(item, org, context)
+    if isinstance(valid, Failure):
+        return ItemResult(failure=valid, echo=echo)
+
+    async def attempt() -> ItemResult:
+        async with UnitOfWork(engine) as uow:
+            customers = CustomerRepository(uow.conn, org.id)
+            await customers.lock_identifiers([(k.value, v) for k, v in valid.identifiers.items()])
+            result = await _update(Rewarder(uow, org, context), customers, org, valid, context)
+            result.echo = echo  # the kept answer (seal) renders it
+            await uow.seal(context, [result])
+            return result
+
+    result = _item_result(await settle(attempt))
+    result.echo = echo
+    return result
+
+
+def _checked(item: CustomerDraft | Failure, org: OrgConfig, context: RequestContext) -> ValidDraft | Failure:
+    if isinstance(item, Failure):
+        return item
+    return validate_draft(item, org, context.till_code, context.now, update=True)
+
+
+def _item_result(outcome: ItemResult | Failure | None) -> ItemResult:
+    if outcome is None:
+        return ItemResult(failure=Failure(Codes.CONCURRENT_ACTIONS))
+    if isinstance(outcome, Failure):
+        return ItemResult(failure=outcome)
+    return outcome
 
 
 async def _update_all(
@@ -49,12 +92,7 @@ async def _update_all(
     context: RequestContext,
     echoes: list[dict[str, object]],
 ) -> list[ItemResult]:
-    checked = [
-        item
-        if isinstance(item, Failure)
-        else validate_draft(item, org, context.till_code, context.now, update=True)
-        for item in items
-    ]
+    checked = [_checked(item, org, context) for item in items]
     customers = CustomerRepository(uow.conn, org.id)
     await customers.lock_identifiers(
         [(k.value, v) for c in checked if isinstance(c, ValidDraft) for k, v in c.identifiers.items()]
@@ -83,12 +121,7 @@ async def _update_item(
         async with uow.savepoint():
             return await _update(rewarder, customers, org, valid, context)
 
-    outcome = await settle(attempt)
-    if outcome is None:
-        return ItemResult(failure=Failure(Codes.CONCURRENT_ACTIONS))
-    if isinstance(outcome, Failure):
-        return ItemResult(failure=outcome)
-    return outcome
+    return _item_result(await settle(attempt))
 
 
 async def _addressed(customers: CustomerRepository, valid: ValidDraft, org: OrgConfig) -> CustomerRecord:
