@@ -7,9 +7,9 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from memberbase.storage.database import Statement
 from memberbase.storage.tables import idempotency_keys
 
 # Expired answers are deleted by every hundredth answer kept, a hundred at a time: more
@@ -41,6 +41,31 @@ async def find(conn: AsyncConnection, org_id: int, key: str, now: dt.datetime) -
     return None if row is None else StoredAnswer(row[0], int(row[1]), row[2], row[3])
 
 
+# One statement run on the driver (`Statement`): it is on every keyed write's path. An
+# expired answer under the same key is replaced; a live one is kept and the caller told.
+_ADD = Statement(
+    sa.text(
+        "INSERT INTO idempotency_keys"
+        " (org_id, key, fingerprint, status_code, media_type, body, created_at, expires_at)"
+        " VALUES (:org_id, :key, :fingerprint, :status_code, :media_type, :body, :created_at, :expires_at)"
+        " ON CONFLICT (org_id, key) DO UPDATE SET fingerprint = excluded.fingerprint,"
+        " status_code = excluded.status_code, media_type = excluded.media_type, body = excluded.body,"
+        " created_at = excluded.created_at, expires_at = excluded.expires_at"
+        " WHERE idempotency_keys.expires_at <= excluded.created_at"
+        " RETURNING key"
+    ).bindparams(
+        sa.bindparam("org_id", type_=sa.BigInteger()),
+        sa.bindparam("key", type_=sa.String()),
+        sa.bindparam("fingerprint", type_=sa.String()),
+        sa.bindparam("status_code", type_=sa.Integer()),
+        sa.bindparam("media_type", type_=sa.String()),
+        sa.bindparam("body", type_=sa.Text()),
+        sa.bindparam("created_at", type_=idempotency_keys.c.created_at.type),
+        sa.bindparam("expires_at", type_=idempotency_keys.c.expires_at.type),
+    )
+)
+
+
 async def add(
     conn: AsyncConnection,
     org_id: int,
@@ -50,7 +75,6 @@ async def add(
     expires_at: dt.datetime,
 ) -> bool:
     """Keep the answer; False when a live answer for the key exists (a twin request won)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     values = {
         "org_id": org_id,
         "key": key,
@@ -61,14 +85,7 @@ async def add(
         "created_at": now,
         "expires_at": expires_at,
     }
-    insert = dialect.insert(idempotency_keys).values(values)
-    # An expired answer under the same key is replaced; a live one is kept and the caller told.
-    upsert = insert.on_conflict_do_update(
-        index_elements=["org_id", "key"],
-        set_={k: insert.excluded[k] for k in values if k not in ("org_id", "key")},
-        where=idempotency_keys.c.expires_at <= now,
-    ).returning(idempotency_keys.c.key)
-    stored = (await conn.execute(upsert)).first() is not None
+    stored = bool(await _ADD.fetch(conn, values))
     if stored and secrets.randbelow(_PURGE_EVERY) == 0:
         await _purge(conn, org_id, now)
     return stored
