@@ -24,7 +24,7 @@ from memberbase.domain.identifiers import (
     normalise_mobile,
 )
 from memberbase.domain.loyalty import Enrolment, enrolments_on_registration, tier_expiry
-from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.org_config import IdentifierType, OrgConfig
 from memberbase.domain.sources import MULTI_ACCOUNT_SOURCES, SOURCES, account_of
 from memberbase.domain.v2_request import (
     CARD_CLAIM,
@@ -290,6 +290,7 @@ def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime, joining: Joining
         raise _refuse(V2Codes.INPUT_INVALID, "two profiles name the same source account")
     if not any(p.claims for p in profiles) and not cards:
         raise _refuse(V2Codes.NO_VALID_IDENTIFIER)
+    _check_required(profiles, org)
     if draft.create_date is not None and draft.create_date > now + dt.timedelta(days=1):
         raise _refuse(V2Codes.INVALID_REGISTRATION_DATE, "createDate is in the future")
     limit = org.configs.min_registration_date
@@ -321,6 +322,16 @@ def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime, joining: Joining
         status_label=status_label,
         warnings=warnings,
     )
+
+
+def _check_required(profiles: list[ValidProfile], org: OrgConfig) -> None:
+    """The org's required identifiers (CONF_USERS_IS_*_REQUIRED), as v1.1 applies them
+    (1006/1039/1043 there): v2 has no code of its own for them, so 8005 names the one missing."""
+    held = {claim for p in profiles for claim, _ in p.claims}
+    for kind in (IdentifierType.MOBILE, IdentifierType.EMAIL, IdentifierType.EXTERNAL_ID):
+        if org.configs.requires(kind) and kind.value not in held:
+            switch = f"CONF_USERS_IS_{kind.value.upper()}_REQUIRED"
+            raise _refuse(V2Codes.NO_VALID_IDENTIFIER, f"this organisation requires {kind.value} ({switch})")
 
 
 def checked_fields(
