@@ -56,3 +56,25 @@ async def test_v2_applies_the_required_identifier_switches(
     complete["external_id"] = ("externalId", "EXT-RQ-9")
     ok = await api.v2_add(v2_body(*identifiers, complete[missing]))
     assert ok.status_code == 200, ok.text
+
+
+async def test_v2_reads_loyalty_type_at_the_top_level(api: Api) -> None:
+    """Seed 003 line 37: "loyaltyType enum Loyalty status of the customer. Value: loyalty,
+    non_loyalty" at the top level of the body: a non-loyalty customer is not enrolled."""
+    response = await api.v2_add(v2_body(("mobile", "919876540020"), loyaltyType="non_loyalty"))
+    assert response.status_code == 200, response.text
+    customer = (await api.v2_get(f"/v2/customers/{response.json()['createdId']}")).json()
+    assert customer["loyaltyInfo"]["loyaltyType"] == "non_loyalty"
+    assert customer["loyaltyProgramDetails"] == []
+    both = v2_body(("mobile", "919876540021"), loyaltyType="LOYALTY", loyaltyInfo={"loyaltyType": "loyalty"})
+    assert (await api.v2_add(both)).status_code == 200
+
+
+async def test_v2_refuses_two_loyalty_types_that_disagree(api: Api) -> None:
+    """Seed 003 line 37 (top level) against loyaltyInfo.loyaltyType (the hosted examples): when
+    both are sent and differ, nothing is guessed and nothing registered."""
+    info = {"loyaltyType": "loyalty"}
+    body = v2_body(("mobile", "919876540022"), loyaltyType="non_loyalty", loyaltyInfo=info)
+    response = await api.v2_add(body)
+    assert response.status_code == 400, response.text
+    assert "disagree" in response.text

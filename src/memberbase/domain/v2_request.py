@@ -74,6 +74,8 @@ class V2Draft:
     enrolments: list[EnrolmentIn]
     referral_code: str | None
     status_label: str | None
+    # Seed 003 lists `loyaltyType` at the top level; the hosted examples put it in loyaltyInfo.
+    top_loyalty_type: str | None = None
 
 
 @dataclass

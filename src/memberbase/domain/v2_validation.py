@@ -296,9 +296,7 @@ def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime, joining: Joining
     limit = org.configs.min_registration_date
     if draft.create_date is not None and limit and draft.create_date.astimezone(org.zone).date() < limit:
         raise _refuse(V2Codes.INVALID_REGISTRATION_DATE, f"createDate is before {limit}")
-    loyalty = (draft.loyalty_type or "loyalty").strip().lower()
-    if loyalty not in ("loyalty", "non_loyalty"):
-        raise _refuse(V2Codes.INPUT_INVALID, "loyaltyInfo.loyaltyType must be loyalty or non_loyalty")
+    loyalty = _loyalty_type(draft)
     associated = None if _empty(draft.associated_with) else (draft.associated_with or "").strip()
     if associated is not None and org.till(associated) is None:
         warnings.append(Warning_(V2Codes.ASSOCIATED_WITH_INVALID))
@@ -322,6 +320,19 @@ def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime, joining: Joining
         status_label=status_label,
         warnings=warnings,
     )
+
+
+def _loyalty_type(draft: V2Draft) -> str:
+    """`loyaltyType` at the top level (seed 003) or in `loyaltyInfo` (the hosted examples);
+    both given and different is refused rather than guessed: one of them would pay rewards."""
+    places = (("loyaltyType", draft.top_loyalty_type), ("loyaltyInfo.loyaltyType", draft.loyalty_type))
+    given = {where: v.strip().lower() for where, v in places if v is not None and not _empty(v)}
+    for where, value in given.items():
+        if value not in ("loyalty", "non_loyalty"):
+            raise _refuse(V2Codes.INPUT_INVALID, f"{where} must be loyalty or non_loyalty")
+    if len(set(given.values())) > 1:
+        raise _refuse(V2Codes.INPUT_INVALID, "loyaltyType and loyaltyInfo.loyaltyType disagree")
+    return next(iter(given.values()), "loyalty")
 
 
 def _check_required(profiles: list[ValidProfile], org: OrgConfig) -> None:

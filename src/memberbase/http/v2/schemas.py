@@ -87,6 +87,7 @@ class LoyaltyInfoWire(_In):
 class CustomerWire(_In):
     profiles: list[ProfileWire] = Field(default_factory=list)
     loyalty_info: LoyaltyInfoWire | None = Field(None, alias="loyaltyInfo")
+    loyalty_type: Text | None = Field(None, alias="loyaltyType")  # where seed 003 lists it
     associated_with: Text | None = Field(None, alias="associatedWith")
     create_date: Time = Field(None, alias="createDate")
     extended_fields: FreeForm = Field(default_factory=dict, alias="extendedFields")
@@ -145,4 +146,5 @@ def to_draft(wire: CustomerWire, query_source: str | None, query_account: str | 
         ],
         referral_code=wire.referral_code,
         status_label=wire.status_label,
+        top_loyalty_type=wire.loyalty_type,
     )
