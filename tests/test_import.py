@@ -91,7 +91,7 @@ async def test_a_csv_goes_through_the_api_rules_and_reports_rejects(
     assert (run_.rows, run_.registered, run_.updated, run_.rejected) == (5, 2, 1, 2)
     assert rejects_of(path) == [
         ["line", "code", "message", "row"],
-        ["4", "1001", "Unable to register. Invalid mobile number", "12,,Bad,Mobile,,"],
+        ["4", "1006", "Mobile number validation failed", "12,,Bad,Mobile,,"],
         ["6", "1002", "Unable to register. Invalid email id", "919811100003,not-an-email,Cy,Three,,"],
     ]
     rows = await query(

@@ -24,7 +24,7 @@ async def test_metrics_count_requests_registrations_and_codes(api: Api) -> None:
     assert 'memberbase_http_requests_total{method="POST",route="/v1.1/customer/add",status="201"} 1.0' in text
     assert 'memberbase_registrations_total{api="v1.1",outcome="registered"} 1.0' in text
     assert 'memberbase_registrations_total{api="v1.1",outcome="updated"} 1.0' in text
-    assert 'memberbase_result_codes_total{api="v1.1",code="1001"} 1.0' in text
+    assert 'memberbase_result_codes_total{api="v1.1",code="1006"} 1.0' in text
     assert 'memberbase_http_request_seconds_bucket{le="0.5",method="POST",route="/v1.1/customer/add"}' in text
 
 

@@ -22,10 +22,12 @@ async def configured(app_client: tuple[Any, httpx.AsyncClient], database_url: st
     ["98765abc18", "919876532218919876532", "+44 7911 123456", "91987", "12"],
     ids=["letters", "over-20-digits", "country-not-allowed", "too-short", "two-digits"],
 )
-async def test_invalid_mobile_fails_with_1001(api: Api, mobile: str) -> None:
+async def test_invalid_mobile_fails_with_1006(api: Api, mobile: str) -> None:
+    """Seed 000 line 498: "1006 Mobile number validation failed. The mobile number does not
+    match the expected format or required configuration is missing for the country."."""
     item = await api.add_one({"mobile": mobile})
-    assert item_code(item) == "1001"
-    assert item["item_status"]["message"] == "Unable to register. Invalid mobile number"
+    assert item_code(item) == "1006"
+    assert item["item_status"]["message"] == "Mobile number validation failed"
     assert item["item_status"]["success"] == "false"
 
 

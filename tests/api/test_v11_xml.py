@@ -83,7 +83,7 @@ async def test_a_batch_in_xml_reports_each_item(api: Api) -> None:
     response = await post_xml(api, batch)
     assert response.status_code == 201
     items = parsed(response)["response"]["customers"]["customer"]
-    assert [i["item_status"]["code"] for i in items] == ["1000", "1001"]
+    assert [i["item_status"]["code"] for i in items] == ["1000", "1006"]
 
 
 async def test_get_answers_in_xml_when_asked(api: Api) -> None:

@@ -81,7 +81,9 @@ class Codes:
 
     # v1.1 item errors
     ITEM_INPUT_INVALID = _c(400, "Input is invalid. Please check request parameters or input xml/json", E)
-    INVALID_MOBILE = _c(1001, "Unable to register. Invalid mobile number", E)
+    # Seed 000 (customer/add, "Error codes"): 1006 "Mobile number validation failed", for a
+    # mobile of the wrong format; the older table's 1001 is no longer answered.
+    INVALID_MOBILE = _c(1006, "Mobile number validation failed", E)
     INVALID_EMAIL = _c(1002, "Unable to register. Invalid email id", E)
     INVALID_EXTERNAL_ID = _c(1003, "Unable to register. Invalid external id", E)
     MOBILE_REQUIRED = _c(1006, "Unable to register. Mobile number is required", E)
