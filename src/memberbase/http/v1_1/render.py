@@ -52,9 +52,9 @@ def overall(results: list[ItemResult]) -> Code:
         return Codes.ALL_SUCCEEDED
     if succeeded:
         return Codes.SOME_FAILED
-    # Every item failed on its shape alone: that is bad input, not a failed registration.
-    if all(r.failure is not None and r.failure.code is Codes.ITEM_INPUT_INVALID for r in results):
-        return Codes.INPUT_INVALID
+    # Seed 000 ("Error codes"): "500 All requests have failed due to errors. Invalid or
+    # unsupported inputs passed" -- items failing on their shape included; a body that is
+    # not an envelope at all is the request's 400 (routes).
     return Codes.ALL_FAILED
 
 
