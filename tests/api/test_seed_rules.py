@@ -78,3 +78,52 @@ async def test_v2_refuses_two_loyalty_types_that_disagree(api: Api) -> None:
     response = await api.v2_add(body)
     assert response.status_code == 400, response.text
     assert "disagree" in response.text
+
+
+async def test_a_dummy_customer_reaches_only_its_endpoints(
+    app_client: tuple[Any, httpx.AsyncClient], database_url: str, org_spec: OrgSpec
+) -> None:
+    """Seed 003 line 79: "endPointsEnabled array — Use this to add dummy customers (for internal
+    or testing purposes) and specify the respective endpoints. Values: REFERRAL_ENDPOINT,
+    DVS_ENDPOINT, TIMELINE_ENDPOINT, POINTENGINE_ENDPOINT." Only those named are reached."""
+    from tests.rewards_support import REFERRAL_CAMPAIGN, events_of, ledger_points, loyalty_api, query
+
+    points = {"id": "WELCOME-PTS", "points": 100}
+    coupon = {"id": "WELCOME-CPN", "coupon_series": 11}
+    campaigns = [REFERRAL_CAMPAIGN]
+    api = await loyalty_api(app_client[1], database_url, org_spec, points, coupon, campaigns=campaigns)
+    dummy = await api.v2_add(v2_body(("mobile", "919876540030"), endPointsEnabled=["DVS_ENDPOINT"]))
+    assert dummy.status_code == 200, dummy.text
+    assert [e["type"] for e in dummy.json()["sideEffects"]] == ["coupon"]  # no points engine
+    dummy_id = dummy.json()["createdId"]
+    assert await ledger_points(database_url, org_spec.org_id, dummy_id) == 0
+    assert await events_of(database_url, org_spec.org_id, dummy_id) == []  # no timeline
+    codes = "SELECT code FROM referral_codes WHERE org_id = :o AND customer_id = :c"
+    assert await query(database_url, codes, o=org_spec.org_id, c=dummy_id) == []  # no referral
+    read = (await api.v2_get(f"/v2/customers/{dummy_id}")).json()
+    assert read["endPointsEnabled"] == ["DVS_ENDPOINT"]
+
+    # Nested in the enrolment, as seed 003 lays it out, and the notes' POINTSENGINE spelling.
+    enrolment = {"programId": 469, "endPointsEnabled": ["POINTSENGINE_ENDPOINT", "timeline_endpoint"]}
+    nested = await api.v2_add(v2_body(("mobile", "919876540031"), loyaltyProgramEnrollments=[enrolment]))
+    assert nested.status_code == 200, nested.text
+    nested_id = nested.json()["createdId"]
+    assert [e["type"] for e in nested.json()["sideEffects"]] == ["points"]
+    assert "customer.registered" in await events_of(database_url, org_spec.org_id, nested_id)
+    read = (await api.v2_get(f"/v2/customers/{nested_id}")).json()
+    assert read["endPointsEnabled"] == ["TIMELINE_ENDPOINT", "POINTENGINE_ENDPOINT"]
+
+    real = await api.v2_add(v2_body(("mobile", "919876540032")))
+    assert sorted(e["type"] for e in real.json()["sideEffects"]) == ["coupon", "points"]
+    assert "endPointsEnabled" not in (await api.v2_get(f"/v2/customers/{real.json()['createdId']}")).json()
+    bad = await api.v2_add(v2_body(("mobile", "919876540033"), endPointsEnabled=["EVERYTHING"]))
+    assert bad.status_code == 400
+    assert "EVERYTHING" in bad.text
+
+
+async def test_activity_is_stored_and_read_back(api: Api) -> None:
+    """Seed 003 line 52: "activity enum — State of the customer's lifecycle"."""
+    created = await api.v2_add(v2_body(("mobile", "919876540040"), activity="ACTIVE"))
+    assert created.status_code == 200, created.text
+    read = (await api.v2_get(f"/v2/customers/{created.json()['createdId']}")).json()
+    assert read["activity"] == "ACTIVE"

@@ -137,6 +137,8 @@ class CustomerRecord:
     version: int = 1  # bumped by every change; v2's ETag
     merged_into: int | None = None  # a merge's victim: the survivor's id
     erased_at: dt.datetime | None = None  # its personal data was erased (reads answer 8109)
+    endpoints_enabled: list[str] | None = None  # a dummy/test customer's reachable endpoints
+    activity: str | None = None  # lifecycle state named at registration (v2)
 
     def identifier(self, kind: IdentifierType) -> str | None:
         return {

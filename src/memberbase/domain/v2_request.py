@@ -76,6 +76,9 @@ class V2Draft:
     status_label: str | None
     # Seed 003 lists `loyaltyType` at the top level; the hosted examples put it in loyaltyInfo.
     top_loyalty_type: str | None = None
+    # Seed 003: a dummy/test customer's endpoints (at the top level or in an enrolment).
+    endpoints_enabled: list[object] | None = None
+    activity: str | None = None
 
 
 @dataclass
@@ -112,6 +115,8 @@ class ValidV2:
     referral_code: str | None
     status_label: str | None
     warnings: list[Warning_] = field(default_factory=list)
+    endpoints_enabled: list[str] | None = None  # None: a real customer
+    activity: str | None = None
 
     def claims(self) -> set[tuple[str, str]]:
         return {claim for profile in self.profiles for claim in profile.claims}

@@ -15,6 +15,7 @@ from typing import Any
 
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import CustomerType, Failure, Warning_
+from memberbase.domain.endpoints import parse_endpoints
 from memberbase.domain.extended_fields import CATALOGUE, ExtendedFieldError, parse_value
 from memberbase.domain.identifiers import (
     MobileProblem,
@@ -319,7 +320,18 @@ def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime, joining: Joining
         referral_code=None if _empty(draft.referral_code) else (draft.referral_code or "").strip(),
         status_label=status_label,
         warnings=warnings,
+        endpoints_enabled=_endpoints(draft),
+        activity=None if _empty(draft.activity) else (draft.activity or "").strip(),
     )
+
+
+def _endpoints(draft: V2Draft) -> list[str] | None:
+    if draft.endpoints_enabled is None:
+        return None
+    parsed = parse_endpoints(draft.endpoints_enabled)
+    if isinstance(parsed, str):
+        raise _refuse(V2Codes.INPUT_INVALID, parsed)
+    return parsed
 
 
 def _loyalty_type(draft: V2Draft) -> str:

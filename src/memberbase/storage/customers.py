@@ -107,6 +107,8 @@ def _record(m: Mapping[str, Any]) -> CustomerRecord:
         version=m["version"],
         merged_into=m["merged_into"],
         erased_at=_utc_or_none(m["erased_at"]),
+        endpoints_enabled=m.get("endpoints_enabled"),
+        activity=m.get("activity"),
     )
 
 

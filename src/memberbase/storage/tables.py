@@ -93,6 +93,11 @@ customers = sa.Table(
     sa.Column("merged_into", sa.BigInteger),
     # Set when the customer's personal data was erased (a DELETE request): reads answer 8109.
     sa.Column("erased_at", Timestamp),
+    # A dummy or test customer (v2 `endPointsEnabled`, seed 003): the loyalty endpoints its
+    # registration may reach; NULL for every real customer (all of them).
+    sa.Column("endpoints_enabled", Json),
+    # The lifecycle state the caller named (v2 `activity`, seed 003), as given.
+    sa.Column("activity", sa.String(50)),
 )
 # Customer search (migration 0010): prefixes of "first last" (which covers first names) and
 # of last names, lower-cased, in byte order (text_pattern_ops: prefix ranges whatever the

@@ -143,9 +143,12 @@ async def _create(
         "extended_fields": valid.extended_fields,
         "status_label": valid.status_label,
         "referral_code": valid.referral_code,
+        "endpoints_enabled": valid.endpoints_enabled,
+        "activity": valid.activity,
     }
     customer_id = await customers.add(values)
     uow.created.add(customer_id)
+    rewarder.restrict(customer_id, valid.endpoints_enabled)  # a dummy customer's switches
     await customers.claim(customer_id, claims)
     for profile in _profiles(valid, registered_on, context.till_code):
         await customers.add_profile(customer_id, profile)

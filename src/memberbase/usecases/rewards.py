@@ -17,6 +17,7 @@ from typing import Any
 
 from memberbase.domain import events as ev
 from memberbase.domain.customer import CustomerType, Warning_
+from memberbase.domain.endpoints import DVS, POINT_ENGINE, REFERRAL, TIMELINE, reaches
 from memberbase.domain.loyalty import Enrolment, tier_expiry
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.rewards import (
@@ -39,6 +40,9 @@ from memberbase.storage.rewards import RewardRepository
 from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.results import CouponEffect, CurrencyEffect, Effect, PointsEffect
 from memberbase.usecases.unit_of_work import UnitOfWork
+
+# The endpoint a dummy customer must reach for an award of each kind (domain/endpoints.py).
+_ENDPOINT_OF: dict[type, str] = {PointsAward: POINT_ENGINE, CurrencyAward: POINT_ENGINE, CouponAward: DVS}
 
 
 def pick_securely(alphabet: str) -> str:
@@ -80,6 +84,16 @@ class Rewarder:
         self._context = context
         self._repo = RewardRepository(uow.conn, org.id)
         self._customers = CustomerRepository(uow.conn, org.id)
+        # Dummy customers' endpoint lists (domain/endpoints.py); a customer absent: all on.
+        self._endpoints: dict[int, list[str]] = {}
+
+    def restrict(self, customer_id: int, enabled: list[str] | None) -> None:
+        """The customer is a dummy that reaches only `enabled` (None: a real customer)."""
+        if enabled is not None:
+            self._endpoints[customer_id] = enabled
+
+    def _reaches(self, customer_id: int, endpoint: str) -> bool:
+        return reaches(self._endpoints.get(customer_id), endpoint)
 
     @property
     def uow(self) -> UnitOfWork:
@@ -87,20 +101,20 @@ class Rewarder:
 
     def emit(self, type_: str, customer_id: int, data: dict[str, object]) -> None:
         """An event, unless the caller asked for a data-import-like write (SKIP-DOWNSTREAM)."""
-        if self._context.downstream.skip:
+        if self._context.downstream.skip or not self._reaches(customer_id, TIMELINE):
             return
         c = self._context
         self._uow.emit(ev.new_event(type_, self._org.id, customer_id, c.now, c.request_id, data))
 
     async def give_referral_code(self, customer_id: int) -> None:
         """Each customer of an org that runs referral campaigns gets a code to share."""
-        if self._org.referral_campaigns:
+        if self._org.referral_campaigns and self._reaches(customer_id, REFERRAL):
             await self._repo.add_referral_code(customer_id, referral_code(pick_securely))
 
     async def opening_points(self, customer_id: int, asked: Enrolment, expires: dt.datetime | None) -> Earned:
         """Points a v2 enrolment opens with: a ledger entry like any award (reported unless skipped)."""
         program = self._org.program(asked.program_id)
-        if program is None or asked.loyalty_points <= 0:
+        if program is None or asked.loyalty_points <= 0 or not self._reaches(customer_id, POINT_ENGINE):
             return Earned()
         now = self._context.now
         award = PointsAward(
@@ -121,7 +135,8 @@ class Rewarder:
         earned = Earned()
         if self._context.downstream.skip:
             return earned
-        referral = await self._referral(who, earned)
+        reached = self._reaches(who.customer_id, REFERRAL)
+        referral = await self._referral(who, earned) if reached else None
         if who.trigger == "update":
             return earned
         granted = frozenset() if who.is_new else await self._repo.granted([who.customer_id])
@@ -138,7 +153,8 @@ class Rewarder:
         decision = decide_rewards(self._org, occasion)
         earned.warnings += decision.warnings
         for award in decision.awards:
-            await self._apply(award, earned)
+            if self._reaches(who.customer_id, _ENDPOINT_OF[type(award)]):
+                await self._apply(award, earned)
         return earned
 
     async def _referral(self, who: Registration, earned: Earned) -> Referral | None:

@@ -107,6 +107,10 @@ def customer_body(found: CustomerDetails, org: OrgConfig) -> dict[str, Any]:
             "lifetimePurchases": 0,
         },
         "associatedWith": r.associated_with,
+        # Only where the registration sent them (seed 003), so real customers' reads keep
+        # the hosted shape.
+        **({"endPointsEnabled": r.endpoints_enabled} if r.endpoints_enabled is not None else {}),
+        **({"activity": r.activity} if r.activity is not None else {}),
         "extendedFields": r.extended_fields,
         "fraudDetails": {"status": "NOT_FRAUD" if r.fraud_status in ("NONE", "NORMAL") else r.fraud_status},
         "statusLabel": r.status_label,

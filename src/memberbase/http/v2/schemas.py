@@ -78,6 +78,8 @@ class EnrolmentWire(_In):
     loyalty_points: float = Field(0, ge=0, le=1e12, alias="loyaltyPoints")
     tier_expiry_date: Time = Field(None, alias="tierExpiryDate")
     points_expiry_date: Time = Field(None, alias="pointsExpiryDate")
+    # Seed 003 lists endPointsEnabled under the enrolment; the hosted notes at the top level.
+    end_points_enabled: list[Any] | None = Field(None, max_length=10, alias="endPointsEnabled")
 
 
 class LoyaltyInfoWire(_In):
@@ -88,6 +90,8 @@ class CustomerWire(_In):
     profiles: list[ProfileWire] = Field(default_factory=list)
     loyalty_info: LoyaltyInfoWire | None = Field(None, alias="loyaltyInfo")
     loyalty_type: Text | None = Field(None, alias="loyaltyType")  # where seed 003 lists it
+    end_points_enabled: list[Any] | None = Field(None, max_length=10, alias="endPointsEnabled")
+    activity: Text | None = Field(None, max_length=50)
     associated_with: Text | None = Field(None, alias="associatedWith")
     create_date: Time = Field(None, alias="createDate")
     extended_fields: FreeForm = Field(default_factory=dict, alias="extendedFields")
@@ -147,4 +151,13 @@ def to_draft(wire: CustomerWire, query_source: str | None, query_account: str | 
         referral_code=wire.referral_code,
         status_label=wire.status_label,
         top_loyalty_type=wire.loyalty_type,
+        endpoints_enabled=_endpoints(wire),
+        activity=wire.activity,
     )
+
+
+def _endpoints(wire: CustomerWire) -> list[object] | None:
+    """Every endPointsEnabled list sent, joined; None when none was (a real customer)."""
+    lists = [wire.end_points_enabled, *(e.end_points_enabled for e in wire.enrolments)]
+    sent = [values for values in lists if values is not None]
+    return None if not sent else [v for values in sent for v in values]
