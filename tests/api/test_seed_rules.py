@@ -127,3 +127,40 @@ async def test_activity_is_stored_and_read_back(api: Api) -> None:
     assert created.status_code == 200, created.text
     read = (await api.v2_get(f"/v2/customers/{created.json()['createdId']}")).json()
     assert read["activity"] == "ACTIVE"
+
+
+@pytest.mark.parametrize(
+    ("spelled", "account", "stored"),
+    [
+        ("WebEngage", None, None),
+        ("E-commerce", None, "ECOMMERCE"),
+        ("Mobile App", "testmobilepush1", "MOBILE_APP"),
+        ("InStore", None, "INSTORE"),
+        ("WeChat", "wx-1", "WECHAT"),
+        ("Line", "2001914141242", "LINE"),
+    ],
+)
+async def test_sources_as_seed_000_spells_them(
+    api: Api, spelled: str, account: str | None, stored: str | None
+) -> None:
+    """Seed 000's source list: "WebEngage", "E-commerce", "Mobile App" (and InStore, WeChat,
+    Line) name the org's sources whatever their case and punctuation. WEB_ENGAGE is no source
+    of the test org: its spelling is recognised and the org's refusal names it."""
+    mobile = f"91987654{abs(hash(spelled)) % 10000:04d}"
+    item = {"mobile": mobile, "source": spelled, **({"accountId": account} if account else {})}
+    added = await api.add_one(item)
+    if stored is None:
+        assert added["item_status"]["success"] == "false"
+        assert "WEB_ENGAGE" in added["item_status"]["message"] + str(added["item_status"])
+        return
+    assert added["item_status"]["success"] == "true", added["item_status"]
+    profile = {"source": spelled, **({"accountId": account} if account else {})}
+    body = {"profiles": [{**profile, "identifiers": [{"type": "email", "value": f"s{mobile}@example.com"}]}]}
+    v2 = await api.v2_add(body)
+    assert v2.status_code == 200, v2.text
+    read = (await api.v2_get(f"/v2/customers/{v2.json()['createdId']}")).json()
+    assert read["profiles"][0]["source"] == stored
+    params = {"source": spelled, "identifierName": "email", "identifierValue": f"s{mobile}@example.com"}
+    if account:
+        params["accountId"] = account
+    assert (await api.v2_get("/v2/customers/lookup", **params)).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -20,6 +21,18 @@ SOURCES = (
     "LINE",
     "MOBILE_APP",
 )
+# Seed 000 spells sources as people write them ("WebEngage", "E-commerce", "Mobile App",
+# "InStore", "WeChat", "Line"): compared by letters and digits only, whatever the case.
+_BY_LETTERS = {re.sub(r"[^A-Z0-9]", "", s): s for s in (*SOURCES, "ALL", "MAPP_SDK")}
+
+
+def canonical_source(given: str) -> str:
+    """The source's name as memberbase spells it (`WEB_ENGAGE` for "WebEngage"); a name that
+    is no source comes back stripped and upper-cased, for the caller's error to quote."""
+    upper = given.strip().upper()
+    return _BY_LETTERS.get(re.sub(r"[^A-Z0-9]", "", upper), upper)
+
+
 # A customer has one account per accountId in these; elsewhere one account per source.
 MULTI_ACCOUNT_SOURCES = frozenset({"FACEBOOK", "WEB_ENGAGE", "WECHAT", "MOBILE_APP", "LINE"})
 
@@ -35,7 +48,7 @@ class SourceAccounts(BaseModel):
     @field_validator("source")
     @classmethod
     def _known(cls, value: str) -> str:
-        upper = value.strip().upper()
+        upper = canonical_source(value)
         if upper not in SOURCES:
             raise ValueError(f"unknown source {value!r}; known: {', '.join(SOURCES)}")
         return upper

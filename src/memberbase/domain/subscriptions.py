@@ -15,7 +15,7 @@ from typing import Any
 from memberbase.domain.codes import Code, Codes
 from memberbase.domain.customer import Failure
 from memberbase.domain.org_config import OrgConfig
-from memberbase.domain.sources import SOURCES, account_of
+from memberbase.domain.sources import SOURCES, account_of, canonical_source
 from memberbase.domain.text import has_control
 
 # Canonical channel names. v1.1 says SMS where v2 says MOBILE; both mean the mobile number.
@@ -146,8 +146,8 @@ def source_account(source: object, account_id: object, org: OrgConfig) -> tuple[
     """The source account an instruction names (INSTORE when none), checked against the org."""
     if source is None or (isinstance(source, str) and not source.strip()):
         name = DEFAULT_SOURCE
-    elif isinstance(source, str) and source.strip().upper() in SOURCES:
-        name = source.strip().upper()
+    elif isinstance(source, str) and canonical_source(source) in SOURCES:
+        name = canonical_source(source)
     else:
         return Failure(Codes.SOURCE_INVALID, f"{source!r} is not one of {', '.join(SOURCES)}")
     if account_id is not None and not isinstance(account_id, str | int):

@@ -15,7 +15,7 @@ from typing import Any
 from memberbase.domain.codes import V2Codes
 from memberbase.domain.customer import CustomerRecord, CustomerType, Failure, Profile, Warning_
 from memberbase.domain.org_config import OrgConfig
-from memberbase.domain.sources import account_of
+from memberbase.domain.sources import account_of, canonical_source
 from memberbase.domain.v2_request import V2Draft
 from memberbase.domain.v2_validation import NAME_MAX, canonical_claim, checked_fields
 
@@ -30,7 +30,7 @@ class V2UpdatePlan:
 def _account(
     source: str | None, account: str | None, query: tuple[str | None, str | None]
 ) -> tuple[str, str]:
-    name = (source or query[0] or "").strip().upper()
+    name = canonical_source(source or query[0] or "")
     return name, account_of(name, account if account else query[1])
 
 

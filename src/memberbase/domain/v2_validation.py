@@ -26,7 +26,7 @@ from memberbase.domain.identifiers import (
 )
 from memberbase.domain.loyalty import Enrolment, enrolments_on_registration, tier_expiry
 from memberbase.domain.org_config import IdentifierType, OrgConfig
-from memberbase.domain.sources import MULTI_ACCOUNT_SOURCES, SOURCES, account_of
+from memberbase.domain.sources import MULTI_ACCOUNT_SOURCES, SOURCES, account_of, canonical_source
 from memberbase.domain.v2_request import (
     CARD_CLAIM,
     CARD_TYPES,
@@ -66,7 +66,7 @@ def _empty(value: object) -> bool:
 def _source(profile: ProfileIn, org: OrgConfig) -> tuple[str, str]:
     if _empty(profile.source):
         raise _refuse(V2Codes.NO_SOURCE)
-    source = str(profile.source).strip().upper()
+    source = canonical_source(str(profile.source))
     if source not in SOURCES:
         raise _refuse(V2Codes.SOURCE_INVALID, f"{profile.source!r} is not one of {', '.join(SOURCES)}")
     if source in MULTI_ACCOUNT_SOURCES and _empty(profile.account_id):

@@ -27,7 +27,7 @@ from memberbase.domain.identifiers import (
     normalise_mobile,
 )
 from memberbase.domain.org_config import CustomFieldDef, IdentifierType, OrgConfig
-from memberbase.domain.sources import account_of
+from memberbase.domain.sources import account_of, canonical_source
 
 V11_NAME_MAX = 50
 V11_EMAIL_MAX = 100
@@ -182,7 +182,7 @@ def validate_draft(
             customer_type = CustomerType(draft.type.strip().upper())
         except ValueError:
             return Failure(Codes.ITEM_INPUT_INVALID, "type must be LOYALTY or NON_LOYALTY")
-    source = "INSTORE" if _blank(draft.source) else draft.source.strip().upper()  # type: ignore[union-attr]
+    source = "INSTORE" if _blank(draft.source) else canonical_source(draft.source)  # type: ignore[arg-type]
     account_id = account_of(source, draft.account_id)
     problem_with_source = org.source_problem(source, account_id)
     if problem_with_source is not None:

@@ -17,7 +17,7 @@ from memberbase.domain import events as ev
 from memberbase.domain.codes import Code, V2Codes
 from memberbase.domain.customer import CustomerRecord, Failure, Warning_
 from memberbase.domain.org_config import OrgConfig
-from memberbase.domain.sources import SOURCES, account_of
+from memberbase.domain.sources import SOURCES, account_of, canonical_source
 from memberbase.domain.v2_request import CARD_CLAIM, CLAIM_TYPES, CardRequest, IdentifierIn
 from memberbase.domain.v2_validation import canonical_claim, card_request
 from memberbase.storage.audit import AuditRepository
@@ -81,7 +81,7 @@ def _parse(add: list[IdentifierIn], remove: list[IdentifierIn], org: OrgConfig) 
 
 
 def _account(source: str | None, account_id: str | None) -> tuple[str, str]:
-    name = (source or "INSTORE").strip().upper()
+    name = canonical_source(source or "INSTORE")
     if name not in SOURCES:
         raise Refused(Failure(V2Codes.SOURCE_INVALID, f"{source!r}"))
     return name, account_of(name, account_id)

@@ -19,6 +19,7 @@ from memberbase.domain.customer_status import CustomerStatus
 from memberbase.domain.merges import merge_blockers
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.requests import APPROVED, DELETE, MERGE, PENDING, DeleteAsked, MergeAsked, status_move
+from memberbase.domain.sources import canonical_source
 from memberbase.storage.audit import AuditRepository
 from memberbase.storage.customers import CustomerRepository
 from memberbase.storage.database import reading
@@ -196,7 +197,7 @@ async def create_delete_request(
             # The identifier is personal data: the request keeps the customer's id, not it.
             details = {
                 "customerId": found,
-                "source": (asked.source or "").upper(),
+                "source": canonical_source(asked.source or ""),
                 "identifierType": asked.identifier_name,
             }
             request_id = await repo.add(

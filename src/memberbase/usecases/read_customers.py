@@ -16,7 +16,7 @@ from memberbase.domain.identifiers import (
 )
 from memberbase.domain.loyalty import Enrolment
 from memberbase.domain.org_config import OrgConfig
-from memberbase.domain.sources import SOURCES, account_of
+from memberbase.domain.sources import SOURCES, account_of, canonical_source
 from memberbase.domain.subscriptions import SubscriptionKey
 from memberbase.domain.text import has_control
 from memberbase.domain.v2_request import CARD_CLAIM, CARD_TYPES, CLAIM_TYPES
@@ -54,7 +54,7 @@ class LookupQuery:
 def _claim(query: LookupQuery, org: OrgConfig) -> tuple[str, str] | Failure:
     if not query.source:
         return Failure(V2Codes.LOOKUP_NO_SOURCE)
-    source = query.source.strip().upper()
+    source = canonical_source(query.source)
     if source != ALL_SOURCES and source not in SOURCES:
         return Failure(V2Codes.SOURCE_INVALID, f"{query.source!r}")
     if not query.identifier_name or not query.identifier_value:
@@ -81,7 +81,7 @@ async def lookup(engine: AsyncEngine, org: OrgConfig, query: LookupQuery) -> int
     claim = _claim(query, org)
     if isinstance(claim, Failure):
         return claim
-    source = (query.source or "").strip().upper()
+    source = canonical_source(query.source or "")
     account = None if source == ALL_SOURCES else (source, account_of(source, query.account_id))
     found = await customer_lookups(engine).holder_of(org.id, claim, account)
     if found is None:
