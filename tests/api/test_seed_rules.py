@@ -164,3 +164,26 @@ async def test_sources_as_seed_000_spells_them(
     if account:
         params["accountId"] = account
     assert (await api.v2_get("/v2/customers/lookup", **params)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "fraud_status",
+    [[{"status": "FRAUD"}], ["fraud"], {"status": "FRAUD"}, [{"status": "FRAUD"}, {"status": "FRAUD"}]],
+    ids=["array-of-objects", "array-of-strings", "object", "repeated"],
+)
+async def test_fraud_status_as_an_array(api: Api, fraud_status: Any) -> None:
+    """Seed 000 line 144: "fraud_status Array Optional Customer's fraud status. Values allowed
+    are NORMAL, OUTLIER, FRAUD, INTERNAL, INVALID", line 145: ".status enum"."""
+    mobile = f"9198765410{abs(hash(str(fraud_status))) % 100:02d}"
+    added = await api.add_one({"mobile": mobile, "fraud_status": fraud_status})
+    assert added["item_status"]["success"] == "true", added["item_status"]
+    got = await api.get(mobile=mobile)
+    assert "FRAUD" in got.text
+
+
+async def test_fraud_status_array_with_two_statuses_is_refused(api: Api) -> None:
+    """Seed 000 line 144: one customer has one fraud status; an array naming two is not guessed at."""
+    two = [{"status": "FRAUD"}, {"status": "NORMAL"}]
+    added = await api.add_one({"mobile": "919876541099", "fraud_status": two})
+    assert added["item_status"]["code"] == "400"
+    assert "fraud_status" in added["item_status"]["message"]

@@ -110,15 +110,23 @@ def _name_value_pairs(item: dict[str, Any], name: str) -> list[tuple[str, object
 
 
 def _fraud_status(item: dict[str, Any]) -> str | None:
+    """`{"status": …}` (the seeds' example), a bare string, or an array of either (seed 000's
+    table types the field "Array"); an array holds one status, or the same one repeated."""
     value = item.get("fraud_status")
-    if value is None:
-        return None
+    entries = value if isinstance(value, list) else [value]
+    found = {status for status in (_one_fraud_status(e) for e in entries) if status is not None}
+    if len(found) > 1:
+        raise ItemShapeError("fraud_status holds one status; the array names several")
+    return found.pop() if found else None
+
+
+def _one_fraud_status(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("status")
-        if value is None:
-            return None
+    if value is None:
+        return None
     if not isinstance(value, str):
-        raise ItemShapeError('fraud_status must be an object {"status": …}')
+        raise ItemShapeError('fraud_status must be {"status": …} or an array of them')
     return _control_free(value, "fraud_status")
 
 
