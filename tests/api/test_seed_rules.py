@@ -187,3 +187,21 @@ async def test_fraud_status_array_with_two_statuses_is_refused(api: Api) -> None
     added = await api.add_one({"mobile": "919876541099", "fraud_status": two})
     assert added["item_status"]["code"] == "400"
     assert "fraud_status" in added["item_status"]["message"]
+
+
+async def test_v2_email_over_255_characters_keeps_the_first_255(api: Api) -> None:
+    """Seed 002 line 201 / seed 004 line 125: "The character limit for an email can go up to 255
+    characters. Characters exceeding this limit is ignored by the system." An email whose first
+    255 characters are a whole address keeps them; one cut inside its domain is an invalid
+    email (dropped with 8055 as a secondary identifier)."""
+    local = "a" * 64
+    domain = ".".join(["d" * 60, "e" * 60, "f" * 60]) + ".com"  # 64 + 1 + 186 = 251 characters
+    email = f"{local}@{domain}"
+    assert len(email) == 251
+    sent = email + "xxxxxxxxxx"  # 261: the excess is ignored, ".comxxxx" is kept
+    body = v2_body(("mobile", "919876541200"), ("email", sent))
+    response = await api.v2_add(body)
+    assert response.status_code == 200, response.text
+    read = (await api.v2_get(f"/v2/customers/{response.json()['createdId']}")).json()
+    kept = [i["value"] for i in read["profiles"][0]["identifiers"] if i["type"] == "email"]
+    assert kept == [sent[:255].lower()]

@@ -110,7 +110,10 @@ def _identifier(item: IdentifierIn, org: OrgConfig, warnings: list[Warning_]) ->
             return None
         return claim, result.canonical, item.type
     if claim == "email":
-        email = normalise_email(raw, EMAIL_MAX)
+        # Seeds 002 and 004: "The character limit for an email can go up to 255 characters.
+        # Characters exceeding this limit is ignored by the system": the first 255 are kept
+        # and checked like any email (cut inside its domain, it is an invalid one).
+        email = normalise_email(raw[:EMAIL_MAX], EMAIL_MAX)
         if email is None:
             if primary:
                 raise _refuse(V2Codes.INVALID_PRIMARY_ID, None, raw)
