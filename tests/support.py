@@ -219,6 +219,7 @@ V2_SEED_ORG: dict[str, Any] = {
         "acquisition_channel",
         "preferred_language",
     ],
+    "card_extended_fields": ["custom_card_name"],
     "card_series": [
         {
             "id": 73,

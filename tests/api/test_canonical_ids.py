@@ -65,7 +65,12 @@ async def test_v2_and_v11_agree_on_one_customer_per_id(api: Api) -> None:
 
 
 async def test_v2_source_ids_and_card_numbers_are_canonical(api: Api) -> None:
-    card = {"type": "cardnumber", "value": "\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18", "seriesId": 73}
+    card = {
+        "type": "cardnumber",
+        "value": "\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",
+        "seriesId": 73,
+        "statusLabel": "ACTIVE",
+    }
     body = customer(("wechat", "\uff37\uff38-1"), source="WECHAT", profile={"accountId": "wx-1"})
     body["profiles"][0]["identifiers"].append(card)
     created = (await api.v2_add(body)).json()
@@ -86,7 +91,10 @@ async def test_v2_source_ids_and_card_numbers_are_canonical(api: Api) -> None:
     [
         ({"type": "wechat", "value": "wx\u200b1"}, "U+200B"),
         ({"type": "externalId", "value": "\u2060ext"}, "U+2060"),
-        ({"type": "cardnumber", "value": "1234\u200d5678", "seriesId": 73}, "U+200D"),
+        (
+            {"type": "cardnumber", "value": "1234\u200d5678", "seriesId": 73, "statusLabel": "ACTIVE"},
+            "U+200D",
+        ),
     ],
 )
 async def test_v2_refuses_invisible_characters_with_8309(

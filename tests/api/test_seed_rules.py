@@ -7,9 +7,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import Api, OrgSpec, load_org
+from tests.support import V2_SEED_ORG, Api, OrgSpec, load_org
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def v2_seed_api(app_client: tuple[Any, httpx.AsyncClient], database_url: str, org_spec: OrgSpec) -> Api:
+    """An org configured as the v2 seeds' samples expect (card series 73, custom fields, …)."""
+    org_spec.overrides = dict(V2_SEED_ORG)
+    return await configured(app_client, database_url, org_spec)
 
 
 async def configured(app_client: tuple[Any, httpx.AsyncClient], database_url: str, spec: OrgSpec) -> Api:
@@ -205,3 +212,37 @@ async def test_v2_email_over_255_characters_keeps_the_first_255(api: Api) -> Non
     read = (await api.v2_get(f"/v2/customers/{response.json()['createdId']}")).json()
     kept = [i["value"] for i in read["profiles"][0]["identifiers"] if i["type"] == "email"]
     assert kept == [sent[:255].lower()]
+
+
+async def test_a_card_needs_its_status_label(v2_seed_api: Api) -> None:
+    """Seed 003 lines 56-57: "statusLabel string User defined card status. Required for the
+    identifier type: card." A card without one is refused (8302), never given a default."""
+    card = {"type": "cardnumber", "value": "12345670", "seriesId": 73}
+    body = v2_body(("mobile", "919876541301"))
+    body["profiles"][0]["identifiers"].append(card)
+    response = await v2_seed_api.v2_add(body)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["code"] == 8302
+    assert "statusLabel is required" in response.text
+
+
+async def test_card_extended_fields_are_checked_like_the_customers(v2_seed_api: Api) -> None:
+    """Seed 003 line 68: "extendedFields obj Customer or card level extended field details …
+    You can only pass extended fields that are enabled for your org with the respective
+    datatype values." The org enables `custom_card_name` for cards; `gender` is a customer's."""
+
+    def with_card(mobile: str, extended: dict[str, Any]) -> dict[str, Any]:
+        body = v2_body(("mobile", mobile))
+        card = {"type": "cardnumber", "value": f"1{mobile[-7:]}", "seriesId": 73, "statusLabel": "ACTIVE"}
+        body["profiles"][0]["identifiers"].append({**card, "extendedFields": extended})
+        return body
+
+    ok = await v2_seed_api.v2_add(with_card("919876541310", {"custom_card_name": "Mystays"}))
+    assert ok.status_code == 200, ok.text
+    read = (await v2_seed_api.v2_get(f"/v2/customers/{ok.json()['createdId']}")).json()
+    assert read["cardDetails"][0]["extendedFields"] == {"custom_card_name": "Mystays"}
+    for extended in ({"gender": "Male"}, {"no_such_field": "x"}, {"custom_card_name": "x" * 101}):
+        refused = await v2_seed_api.v2_add(with_card("919876541311", extended))
+        assert refused.status_code == 400, (extended, refused.text)
+        assert refused.json()["errors"][0]["code"] == 8305
+        assert "card extendedFields" in refused.text

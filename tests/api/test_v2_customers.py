@@ -216,9 +216,9 @@ async def test_cards_are_issued_checked_and_never_issued_twice(v2: Api) -> None:
         ({"type": "cardnumber", "value": "12345678", "seriesId": 99}, 8301),
         ({"type": "cardnumber", "value": "12345678", "seriesCode": "NOPE"}, 8301),
         ({"type": "cardnumber", "value": "12345678", "seriesId": 73, "statusLabel": "STOLEN"}, 8302),
-        ({"type": "cardnumber", "value": "123", "seriesId": 73}, 8304),
-        ({"type": "cardnumber", "seriesId": 73}, 8304),
-        ({"type": "cardnumber", "value": "7700000001", "seriesId": 74}, 8304),
+        ({"type": "cardnumber", "value": "123", "seriesId": 73, "statusLabel": "ACTIVE"}, 8304),
+        ({"type": "cardnumber", "seriesId": 73, "statusLabel": "ACTIVE"}, 8304),
+        ({"type": "cardnumber", "value": "7700000001", "seriesId": 74, "statusLabel": "ACTIVE"}, 8304),
     ],
 )
 async def test_card_faults_are_clear_errors(v2: Api, card: dict[str, Any], code: int) -> None:
@@ -231,7 +231,9 @@ async def test_a_generating_series_numbers_cards_with_prefix_sequence_and_luhn(v
     numbers = []
     for n in range(3):
         body = customer(("mobile", f"91998822112{n}"))
-        body["profiles"][0]["identifiers"].append({"type": "cardnumber", "seriesCode": "GEN"})
+        body["profiles"][0]["identifiers"].append(
+            {"type": "cardnumber", "seriesCode": "GEN", "statusLabel": "ACTIVE"}
+        )
         created = (await v2.v2_add(body)).json()["createdId"]
         numbers.append((await v2.v2_get(f"/v2/customers/{created}")).json()["cardDetails"][0]["cardNumber"])
     assert [n[:2] for n in numbers] == ["77", "77", "77"]

@@ -30,7 +30,9 @@ async def register(api: Api, first: str, last: str, *identifiers: tuple[str, str
     }
     card = extra.pop("card", None)
     if card is not None:
-        profile["identifiers"].append({"type": "cardnumber", "value": card, "seriesId": 73})
+        profile["identifiers"].append(
+            {"type": "cardnumber", "value": card, "seriesId": 73, "statusLabel": "ACTIVE"}
+        )
     response = await api.v2_add({"profiles": [profile], **extra})
     assert response.status_code == 200, response.text
     created: int = response.json()["createdId"]

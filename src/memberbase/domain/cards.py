@@ -20,7 +20,6 @@ class CardSeries(BaseModel):
     number_length: int = Field(ge=4, le=CARD_NUMBER_MAX)
     prefix: str = Field("", pattern=r"^[0-9A-Za-z]*$", max_length=20)
     status_labels: tuple[str, ...] = Field(("ACTIVE",), min_length=1)
-    default_status_label: str | None = None
     generate: bool = False
 
     @model_validator(mode="after")
@@ -29,8 +28,6 @@ class CardSeries(BaseModel):
             raise ValueError(f"card series {self.id}: prefix leaves no room for a sequence and check digit")
         if self.generate and not self.prefix.isdigit() and self.prefix:
             raise ValueError(f"card series {self.id}: generated numbers need a numeric prefix")
-        if self.default_status_label is not None and self.default_status_label not in self.status_labels:
-            raise ValueError(f"card series {self.id}: default_status_label must be one of status_labels")
         return self
 
     @property
@@ -49,10 +46,9 @@ class CardSeries(BaseModel):
         body = f"{self.prefix}{sequence:0{self.sequence_digits}d}"
         return body + str(luhn_check_digit(body))
 
-    def label(self, wanted: str | None) -> str | None:
-        """The status label to issue with, or None when `wanted` is not allowed."""
-        if wanted is None or wanted == "":
-            return self.default_status_label or self.status_labels[0]
+    def label(self, wanted: str) -> str | None:
+        """The series' own spelling of `wanted`, or None when it is not one of its labels (a
+        card is issued with the label the caller names: seed 003 requires one)."""
         return next((s for s in self.status_labels if s.lower() == wanted.lower()), None)
 
 

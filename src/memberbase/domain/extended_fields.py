@@ -58,6 +58,8 @@ CATALOGUE: dict[str, ExtendedFieldDef] = {
         _field("country_of_residence"),
         _field("acquisition_channel"),
         _field("preferred_store"),
+        # A card-level field (seed 002's card sample sends it); enabled per org for cards.
+        _field("custom_card_name"),
         _field("age_group", max_length=20),
         _field("ethnicity"),
     )

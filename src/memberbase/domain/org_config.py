@@ -232,6 +232,9 @@ class OrgConfig(_Frozen):
     tills: tuple[Till, ...] = ()
     custom_fields: tuple[CustomFieldDef, ...] = ()
     extended_fields: tuple[str, ...] = ()
+    # Extended fields a card may carry (seed 003: "Customer or card level extended field
+    # details … only … enabled for your org with the respective datatype"); same catalogue.
+    card_extended_fields: tuple[str, ...] = ()
     programs: tuple[Program, ...] = ()
     # Without a list, an org has the in-store source only (it has no account ids to offer).
     sources: tuple[SourceAccounts, ...] = (SourceAccounts(source="INSTORE"),)
@@ -296,7 +299,7 @@ class OrgConfig(_Frozen):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("extended_fields")
+    @field_validator("extended_fields", "card_extended_fields")
     @classmethod
     def _in_catalogue(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [v for v in values if v not in CATALOGUE]

@@ -145,7 +145,14 @@ def _card(item: IdentifierIn, org: OrgConfig) -> CardRequest:
     if series is None:
         wanted = item.series_id if item.series_id is not None else item.series_code
         raise _refuse(V2Codes.CARD_SERIES_UNKNOWN, f"no card series {wanted!r}; pass seriesId or seriesCode")
-    label = series.label(item.status_label)
+    if item.status_label is None or _empty(item.status_label):
+        # Seed 003 ("statusLabel … Required for the identifier type: card") and the
+        # changeIdentifier page ("statusLabel is required for card issuance").
+        raise _refuse(
+            V2Codes.CARD_STATUS_NOT_ALLOWED,
+            f"statusLabel is required for a card; one of {', '.join(series.status_labels)}",
+        )
+    label = series.label(item.status_label.strip())
     if label is None:
         raise _refuse(
             V2Codes.CARD_STATUS_NOT_ALLOWED,
@@ -159,7 +166,8 @@ def _card(item: IdentifierIn, org: OrgConfig) -> CardRequest:
             V2Codes.CARD_NUMBER_INVALID,
             f"series {series.id} takes {series.number_length} characters starting {series.prefix!r}",
         )
-    return CardRequest(series, number, label, dict(item.extended_fields), dict(item.custom_fields))
+    extended = _extended(item.extended_fields, org, org.card_extended_fields, "card extendedFields")
+    return CardRequest(series, number, label, extended, dict(item.custom_fields))
 
 
 def _fields(values: dict[str, Any], org: OrgConfig, warnings: list[Warning_]) -> dict[str, str]:
@@ -185,19 +193,27 @@ def _fields(values: dict[str, Any], org: OrgConfig, warnings: list[Warning_]) ->
     return kept
 
 
-def _extended(values: dict[str, Any], org: OrgConfig) -> dict[str, str | int]:
+def _extended(
+    values: dict[str, Any],
+    org: OrgConfig,
+    enabled: tuple[str, ...] | None = None,
+    where: str = "extendedFields",
+) -> dict[str, str | int]:
+    """Values of the extended fields `enabled` (the customer's by default), typed by the catalogue."""
+    allowed = org.extended_fields if enabled is None else enabled
     parsed: dict[str, str | int] = {}
     for name, raw in values.items():
         if _empty(raw):
             continue  # CONF_REJECT_EMPTY_OR_NULL_EF_VALUES, on by default: empty values are ignored
         definition = CATALOGUE.get(name)
-        if definition is None or name not in org.extended_fields:
-            enabled = ", ".join(org.extended_fields) or "none"
-            raise _refuse(V2Codes.EXTENDED_FIELD_INVALID, f"{name!r} is not enabled (enabled: {enabled})")
+        if definition is None or name not in allowed:
+            named = ", ".join(allowed) or "none"
+            problem = f"{where}: {name!r} is not enabled (enabled: {named})"
+            raise _refuse(V2Codes.EXTENDED_FIELD_INVALID, problem)
         try:
             parsed[name] = parse_value(definition, raw)
         except ExtendedFieldError as exc:
-            raise _refuse(V2Codes.EXTENDED_FIELD_INVALID, str(exc)) from exc
+            raise _refuse(V2Codes.EXTENDED_FIELD_INVALID, f"{where}: {exc}") from exc
     return parsed
 
 
