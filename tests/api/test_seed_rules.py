@@ -246,3 +246,25 @@ async def test_card_extended_fields_are_checked_like_the_customers(v2_seed_api: 
         assert refused.status_code == 400, (extended, refused.text)
         assert refused.json()["errors"][0]["code"] == 8305
         assert "card extendedFields" in refused.text
+
+
+@pytest.mark.parametrize("name", ["Tom_1!", "<b>Tom</b>", "Tom;DROP"])
+async def test_v2_names_follow_the_same_characters_as_v1_1(api: Api, name: str) -> None:
+    """Seed 002 line 187: "First Name: Alphanumeric, spaces, hyphens, and apostrophes
+    supported. Last Name: Alphanumeric, spaces, hyphens, and apostrophes supported" (seed 000
+    line 136 says the same for v1.1): one rule for both versions, on registration and update."""
+    body = v2_body(("mobile", "919876541400"))
+    body["profiles"][0]["firstName"] = name
+    refused = await api.v2_add(body)
+    assert refused.status_code == 400, refused.text
+    assert "firstName" in refused.text
+    v11 = await api.add_one({"mobile": "919876541401", "firstname": name})
+    assert v11["item_status"]["code"] == "400"
+    ok = await api.v2_add(v2_body(("mobile", "919876541402")) | {})
+    created = ok.json()["createdId"]
+    update = {"profiles": [{"source": "INSTORE", "lastName": name}]}
+    changed = await api.client.put(f"/v2/customers/{created}", json=update, headers=api.auth)
+    assert changed.status_code == 400, changed.text
+    fine = v2_body(("mobile", "919876541403"))
+    fine["profiles"][0]["firstName"] = "Anne-Marie O'Neil 2"
+    assert (await api.v2_add(fine)).status_code == 200

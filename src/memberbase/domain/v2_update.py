@@ -17,7 +17,7 @@ from memberbase.domain.customer import CustomerRecord, CustomerType, Failure, Pr
 from memberbase.domain.org_config import OrgConfig
 from memberbase.domain.sources import account_of, canonical_source
 from memberbase.domain.v2_request import V2Draft
-from memberbase.domain.v2_validation import NAME_MAX, canonical_claim, checked_fields
+from memberbase.domain.v2_validation import canonical_claim, checked_fields, v2_name
 
 
 @dataclass
@@ -71,7 +71,9 @@ def plan_v2_update(
         plan.warnings += [w for w in warnings if w.code not in {x.code for x in plan.warnings}]
         values: dict[str, Any] = {}
         for name, value in (("firstname", given.firstname), ("lastname", given.lastname)):
-            text = (value or "").strip()[:NAME_MAX]
+            text = v2_name(value, {"firstname": "firstName", "lastname": "lastName"}[name])
+            if isinstance(text, Failure):
+                return text
             if text and text != getattr(profile, name):
                 values[name] = text
         merged_fields = {**profile.fields, **fields}

@@ -40,7 +40,7 @@ from memberbase.domain.v2_request import (
     ValidProfile,
     ValidV2,
 )
-from memberbase.domain.validation import check_custom_field
+from memberbase.domain.validation import NAME_CHARACTERS, check_custom_field, name_is_valid
 
 NAME_MAX = 100
 EMAIL_MAX = 255
@@ -55,8 +55,21 @@ def _refuse(code: Any, detail: str | None = None, *args: object) -> _Refused:
     return _Refused(Failure(code, detail, args))
 
 
-def _name(value: str | None) -> str:
-    return (value or "").strip()[:NAME_MAX]
+def v2_name(value: str | None, field: str) -> str | Failure:
+    """A v2 name: trimmed, cut at 100 (seeds 002/004: the excess "is ignored"), then held to
+    the characters both versions allow (seed 002 line 187, seed 000 line 136: "Alphanumeric,
+    spaces, hyphens, and apostrophes supported")."""
+    text = (value or "").strip()[:NAME_MAX]
+    if not name_is_valid(text, NAME_MAX):
+        return Failure(V2Codes.INPUT_INVALID, f"{field} allows {NAME_CHARACTERS}")
+    return text
+
+
+def _name(value: str | None, field: str) -> str:
+    named = v2_name(value, field)
+    if isinstance(named, Failure):
+        raise _Refused(named)
+    return named
 
 
 def _empty(value: object) -> bool:
@@ -298,8 +311,8 @@ def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime, joining: Joining
             ValidProfile(
                 source=source,
                 account_id=account,
-                firstname=_name(given.firstname),
-                lastname=_name(given.lastname),
+                firstname=_name(given.firstname, "firstName"),
+                lastname=_name(given.lastname, "lastName"),
                 claims=claims,
                 wire_identifiers=wire,
                 comm_channels=given.comm_channels,

@@ -44,9 +44,13 @@ def _blank(value: str | None) -> bool:
     return value is None or value.strip() == ""
 
 
+NAME_CHARACTERS = "letters, digits, spaces, hyphens, apostrophes and underscores"
+
+
 def name_is_valid(value: str, max_length: int) -> bool:
-    """Letters (any script), digits, spaces, hyphens and apostrophes."""
-    return len(value) <= max_length and all(ch.isalnum() or ch in " -'" for ch in value)
+    """Letters (any script), digits, spaces, hyphens and apostrophes (seeds 000 and 002), and
+    underscores: the seeds' own v2 samples register "Customer_add_1"."""
+    return len(value) <= max_length and all(ch.isalnum() or ch in " -'_" for ch in value)
 
 
 def _identifiers(
@@ -112,7 +116,7 @@ def _names(draft: CustomerDraft) -> Failure | None:
         if value is not None and not name_is_valid(value, V11_NAME_MAX):
             return Failure(
                 Codes.ITEM_INPUT_INVALID,
-                f"{name} allows at most {V11_NAME_MAX} letters, digits, spaces, hyphens and apostrophes",
+                f"{name} allows at most {V11_NAME_MAX} {NAME_CHARACTERS}",
             )
     return None
 
