@@ -27,7 +27,10 @@ PASSWORD = "s3cret-till"
 class OrgSpec:
     org_id: int
     till: str
-    configs: dict[str, Any] = field(default_factory=dict)
+    # v2 associatedWith needs this switch (seeds 002/004); the tests' orgs take it.
+    configs: dict[str, Any] = field(
+        default_factory=lambda: {"USE_CRM_REGISTRATION_INFO_FROM_BASE_STORE": True}
+    )
     base_country: str | None = "IN"
     supported_countries: list[str] = field(default_factory=lambda: ["SG"])
     timezone: str = "Asia/Kolkata"

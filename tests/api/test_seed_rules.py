@@ -268,3 +268,24 @@ async def test_v2_names_follow_the_same_characters_as_v1_1(api: Api, name: str) 
     fine = v2_body(("mobile", "919876541403"))
     fine["profiles"][0]["firstName"] = "Anne-Marie O'Neil 2"
     assert (await api.v2_add(fine)).status_code == 200
+
+
+async def test_associated_with_needs_the_base_store_switch(
+    app_client: tuple[Any, httpx.AsyncClient], database_url: str, org_spec: OrgSpec
+) -> None:
+    """Seed 002 line 117: associatedWith — "To use this parameter, you must enable the
+    USE_CRM_REGISTRATION_INFO_FROM_BASE_STORE configuration." Off: ignored with 8077."""
+    org_spec.configs = {}
+    api = await configured(app_client, database_url, org_spec)
+    off = await api.v2_add(v2_body(("mobile", "919876541500"), associatedWith=org_spec.till))
+    assert off.status_code == 200, off.text
+    assert 8077 in [w["code"] for w in off.json()["warnings"]]  # (8107: the org has no default label)
+    assert "USE_CRM_REGISTRATION_INFO_FROM_BASE_STORE" in off.text
+    read = (await api.v2_get(f"/v2/customers/{off.json()['createdId']}")).json()
+    assert read["associatedWith"] is None
+    org_spec.configs = {"USE_CRM_REGISTRATION_INFO_FROM_BASE_STORE": True}
+    await load_org(database_url, org_spec)
+    on = await api.v2_add(v2_body(("mobile", "919876541501"), associatedWith=org_spec.till))
+    assert 8077 not in [w["code"] for w in on.json()["warnings"]]
+    read = (await api.v2_get(f"/v2/customers/{on.json()['createdId']}")).json()
+    assert read["associatedWith"] == org_spec.till

@@ -43,7 +43,8 @@ async def seed_api(
     app_client: tuple[Any, httpx.AsyncClient], database_url: str, spec: OrgSpec, **configs: Any
 ) -> Api:
     spec.overrides = dict(V2_SEED_ORG)
-    spec.configs = configs
+    # Seeds 002/004 send associatedWith, which needs this switch.
+    spec.configs = {"USE_CRM_REGISTRATION_INFO_FROM_BASE_STORE": True, **configs}
     await load_org(database_url, spec)
     return Api(app_client[1], spec)
 

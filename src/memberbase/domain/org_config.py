@@ -70,6 +70,9 @@ class RegistrationConfig(_Frozen):
     min_registration_date: dt.date | None = Field(None, alias="CONF_MIN_REGISTRATION_DATE")
     default_country_code_passed: bool = Field(False, alias="CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED")
     pii_deletion_enabled: bool = Field(False, alias="CONF_ENABLE_PII_DELETION")
+    # Seeds 002/004: v2 `associatedWith` is taken "only" with this enabled (off by default
+    # in the hosted API, which enables it on request).
+    registration_info_from_base_store: bool = Field(False, alias="USE_CRM_REGISTRATION_INFO_FROM_BASE_STORE")
 
     @model_validator(mode="before")
     @classmethod

@@ -331,7 +331,11 @@ def _validate(draft: V2Draft, org: OrgConfig, now: dt.datetime, joining: Joining
         raise _refuse(V2Codes.INVALID_REGISTRATION_DATE, f"createDate is before {limit}")
     loyalty = _loyalty_type(draft)
     associated = None if _empty(draft.associated_with) else (draft.associated_with or "").strip()
-    if associated is not None and org.till(associated) is None:
+    if associated is not None and not org.configs.registration_info_from_base_store:
+        switch = "USE_CRM_REGISTRATION_INFO_FROM_BASE_STORE is off for this organisation"
+        warnings.append(Warning_(V2Codes.ASSOCIATED_WITH_INVALID, detail=switch))
+        associated = None
+    elif associated is not None and org.till(associated) is None:
         warnings.append(Warning_(V2Codes.ASSOCIATED_WITH_INVALID))
         associated = None
     registered_on = draft.create_date or now
