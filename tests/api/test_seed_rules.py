@@ -289,3 +289,59 @@ async def test_associated_with_needs_the_base_store_switch(
     assert 8077 not in [w["code"] for w in on.json()["warnings"]]
     read = (await api.v2_get(f"/v2/customers/{on.json()['createdId']}")).json()
     assert read["associatedWith"] == org_spec.till
+
+
+def _luhn_ok(number: str) -> bool:
+    from memberbase.domain.cards import luhn_valid
+
+    return luhn_valid(number)
+
+
+async def test_external_ids_are_generated_only_when_switched_on(
+    app_client: tuple[Any, httpx.AsyncClient], database_url: str, org_spec: OrgSpec
+) -> None:
+    """Seed 000 line 548: "Auto-generation of external ID must be explicitly enabled if required
+    by your registration process." Off by default; on, a customer registered without one gets
+    prefix + sequence + Luhn digit (the hosted card-number format), in v1.1 (one and a batch)
+    and v2; one the caller sends is kept."""
+    api = await configured(app_client, database_url, org_spec)
+    plain = await api.add_one({"mobile": "919876541600"})
+    assert plain["external_id"] in ("", None)
+    org_spec.configs = {
+        "CONF_GEN_CARD_NUMBER_AS_EXTERNAL_ID_ENABLED": True,
+        "CONF_CARD_NUMBER_PREFIX": "77",
+        "CONF_CARD_NUMBER_LENGTH": 10,
+    }
+    await load_org(database_url, org_spec)
+    one = await api.add_one({"mobile": "919876541601"})
+    batch = await api.add({"mobile": "919876541602"}, {"mobile": "919876541603"})
+    items = batch.json()["response"]["customers"]["customer"]
+    kept = await api.add_one({"mobile": "919876541604", "external_id": "MINE-1"})
+    v2 = await api.v2_add(v2_body(("mobile", "919876541605")))
+    v2_read = (await api.v2_get(f"/v2/customers/{v2.json()['createdId']}")).json()
+    v2_ids = [i["value"] for i in v2_read["profiles"][0]["identifiers"] if i["type"] == "externalId"]
+    generated = [one["external_id"], items[0]["external_id"], items[1]["external_id"], *v2_ids]
+    assert len(set(generated)) == 4
+    for value in generated:
+        assert len(value) == 10
+        assert value.startswith("77")
+        assert _luhn_ok(value)
+    assert kept["external_id"] == "MINE-1"
+    looked_up = await api.get(external_id=generated[0])
+    assert looked_up.status_code == 200, looked_up.text
+
+
+async def test_generated_external_ids_follow_the_source_accounts_named(
+    app_client: tuple[Any, httpx.AsyncClient], database_url: str, org_spec: OrgSpec
+) -> None:
+    """SOURCE_ACCOUNTS_EXTERNALID_ENABLED (hosted notes): only the source accounts named get one."""
+    org_spec.configs = {
+        "CONF_GEN_CARD_NUMBER_AS_EXTERNAL_ID_ENABLED": True,
+        "SOURCE_ACCOUNTS_EXTERNALID_ENABLED": ["WeChat:wx-1"],
+        "CONF_CARD_CHECKSUM_DIGIT_ALGO": "AUTO_INC",
+    }
+    api = await configured(app_client, database_url, org_spec)
+    instore = await api.add_one({"mobile": "919876541610"})
+    assert instore["external_id"] in ("", None)
+    wechat = await api.add_one({"mobile": "919876541611", "source": "WECHAT", "accountId": "wx-1"})
+    assert wechat["external_id"] == "000000000001"  # AUTO_INC: the sequence alone, 12 long

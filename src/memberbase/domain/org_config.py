@@ -73,6 +73,14 @@ class RegistrationConfig(_Frozen):
     # Seeds 002/004: v2 `associatedWith` is taken "only" with this enabled (off by default
     # in the hosted API, which enables it on request).
     registration_info_from_base_store: bool = Field(False, alias="USE_CRM_REGISTRATION_INFO_FROM_BASE_STORE")
+    # Generated external ids (domain/external_ids.py), off unless switched on (seed 000).
+    generate_external_id: bool = Field(False, alias="CONF_GEN_CARD_NUMBER_AS_EXTERNAL_ID_ENABLED")
+    external_id_source_accounts: tuple[str, ...] = Field((), alias="SOURCE_ACCOUNTS_EXTERNALID_ENABLED")
+    generated_length: int = Field(12, ge=4, le=50, alias="CONF_CARD_NUMBER_LENGTH")
+    generated_prefix: str = Field("", pattern=r"^[0-9]*$", max_length=20, alias="CONF_CARD_NUMBER_PREFIX")
+    generated_check: Literal["LUHN_ALGO", "AUTO_INC"] = Field(
+        "LUHN_ALGO", alias="CONF_CARD_CHECKSUM_DIGIT_ALGO"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -90,6 +98,14 @@ class RegistrationConfig(_Frozen):
         if self.external_id_max_length and self.external_id_min_length > self.external_id_max_length:
             raise ValueError(
                 "CONF_CLIENT_EXTERNAL_ID_MIN_LENGTH must not exceed CONF_CLIENT_EXTERNAL_ID_MAX_LENGTH"
+            )
+        if len(self.generated_prefix) >= self.generated_length - 1:
+            raise ValueError("CONF_CARD_NUMBER_PREFIX leaves no room in CONF_CARD_NUMBER_LENGTH for a number")
+        low, high = self.external_id_min_length, self.external_id_max_length or 250
+        if self.generate_external_id and not low <= self.generated_length <= high:
+            raise ValueError(
+                "CONF_CARD_NUMBER_LENGTH (generated external ids) must lie within"
+                " the external id length rules"
             )
         return self
 

@@ -25,7 +25,7 @@ from memberbase.domain.customer import (
     registration_profile,
 )
 from memberbase.domain.loyalty import Enrolment
-from memberbase.domain.org_config import OrgConfig
+from memberbase.domain.org_config import IdentifierType, OrgConfig
 from memberbase.domain.registration import Create, Update, decide, new_profile, updated_profile
 from memberbase.domain.validation import validate_draft
 from memberbase.storage.audit import AuditRepository
@@ -33,6 +33,7 @@ from memberbase.storage.customers import CustomerRepository
 from memberbase.usecases.auditing import RequestContext, audit_entry
 from memberbase.usecases.bulk_register import FreshPlan, fresh_rows, register_fresh, write_fresh
 from memberbase.usecases.customer_changes import apply_update, enrol
+from memberbase.usecases.external_ids import generate_external_id, wants_generated_id
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.rewards import Earned, Registration, Rewarder
@@ -123,9 +124,15 @@ async def register_checked(
     fast: dict[int, ItemResult] = {}
     if bulk:
         fresh = await fresh_rows(uow, org, checked)
-        # Rows with opt-ins take the per-row path, which records them (the one write path).
+        # Rows with opt-ins, or that get a generated external id, take the per-row path,
+        # which records and generates them (the one write path).
         new = {
-            i: c for i, c in enumerate(checked) if i in fresh and isinstance(c, ValidDraft) and not c.opt_ins
+            i: c
+            for i, c in enumerate(checked)
+            if i in fresh
+            and isinstance(c, ValidDraft)
+            and not c.opt_ins
+            and not wants_generated_id(org, c.identifiers, c.source, c.account_id)
         }
         try:
             async with uow.savepoint():
@@ -184,10 +191,15 @@ async def _write(
         raise Refused(decision)
     warnings = [*valid.warnings, *decision.warnings]
     if isinstance(decision, Create):
-        values = new_profile(valid, decision.identifiers, context.now)
+        identifiers = decision.identifiers
+        if wants_generated_id(org, identifiers, valid.source, valid.account_id):
+            no_more = Failure(Codes.INVALID_EXTERNAL_ID, "the organisation's generated external ids ran out")
+            generated = await generate_external_id(customers, org, no_more)
+            identifiers = {**identifiers, IdentifierType.EXTERNAL_ID: generated}
+        values = new_profile(valid, identifiers, context.now)
         customer_id = await customers.add(values)
         rewarder.uow.created.add(customer_id)
-        await customers.claim(customer_id, [(k.value, v) for k, v in decision.identifiers.items()])
+        await customers.claim(customer_id, [(k.value, v) for k, v in identifiers.items()])
         enrolled: list[Enrolment] = []
         if values["type"] is CustomerType.LOYALTY:
             enrolled = await enrol(customers, org, customer_id, values["registered_on"], context)

@@ -29,6 +29,7 @@ from memberbase.storage.cards import Card, CardRepository
 from memberbase.storage.customers import CustomerRepository
 from memberbase.storage.merges import MergeRepository
 from memberbase.usecases.auditing import RequestContext, audit_entry
+from memberbase.usecases.external_ids import generate_external_id, wants_generated_id
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import Effect
 from memberbase.usecases.rewards import Earned, Registration, Rewarder
@@ -117,6 +118,7 @@ async def _create(
     valid: ValidV2,
     context: RequestContext,
 ) -> tuple[int, Earned]:
+    await _give_external_id(customers, org, valid)
     first = valid.profiles[0]
     claims = valid.claims()
     registered_on = valid.create_date or context.now
@@ -189,6 +191,20 @@ async def _create(
     earned.effects += rewards.effects
     earned.warnings += rewards.warnings
     return customer_id, earned
+
+
+async def _give_external_id(customers: CustomerRepository, org: OrgConfig, valid: ValidV2) -> None:
+    """A generated external id, in the first profile whose source account gets one, when the
+    customer brings none (domain/external_ids.py)."""
+    if any(claim == "external_id" for claim, _ in valid.claims()):
+        return
+    profile = next((p for p in valid.profiles if wants_generated_id(org, {}, p.source, p.account_id)), None)
+    if profile is None:
+        return
+    no_more = Failure(V2Codes.EXTERNAL_ID_INVALID, "the organisation's generated external ids ran out")
+    generated = await generate_external_id(customers, org, no_more)
+    profile.claims.append(("external_id", generated))
+    profile.wire_identifiers.append({"type": "externalId", "value": generated})
 
 
 async def _merge(
