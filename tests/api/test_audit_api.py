@@ -130,3 +130,21 @@ async def test_another_orgs_trail_is_invisible_and_credentials_are_required(
     assert theirs.json()["pagination"]["totalElements"] == 0
     assert (await client.get(path)).status_code == 401
     assert (await client.get(path, headers=basic(org_spec.till, "wrong"))).status_code == 401
+
+
+@pytest.mark.parametrize(("source", "flagged"), [("API", False), ("member_care", False), ("MY_KIOSK", True)])
+async def test_a_non_standard_entity_source_is_kept_and_flagged(api: Api, source: str, flagged: bool) -> None:
+    """Seed 000, USER-CONTEXT-ENTITY-SOURCE: "The standard values for this field are: API,
+    IMPORT, CONNECT_PLUS, MEMBER_CARE, REQUEST_WORKFLOW" (more on request). Any value is
+    kept; one outside the list is flagged so reports can tell it apart."""
+    headers = {**api.auth, "USER-CONTEXT-ENTITY-SOURCE": source}
+    added = await api.client.post(
+        "/v1.1/customer/add", json={"root": {"customer": [{"mobile": "919876541700"}]}}, headers=headers
+    )
+    customer_id = added.json()["response"]["customers"]["customer"][0]["user_id"]
+    body = (
+        await audits(api, entityType="CUSTOMER", entityId=str(customer_id), includeUserContext="true")
+    ).json()
+    context = body["data"][-1]["userContextDetails"]
+    assert context["entitySource"] == source
+    assert ("entitySourceNonStandard" in context) is flagged

@@ -11,6 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# Seed 000, USER-CONTEXT-ENTITY-SOURCE: "The standard values for this field are: API, IMPORT,
+# CONNECT_PLUS, MEMBER_CARE, REQUEST_WORKFLOW" (more by request). Any value is kept; one
+# outside the list is flagged in the audit row's user context so reports can tell it apart.
+STANDARD_ENTITY_SOURCES = frozenset({"API", "IMPORT", "CONNECT_PLUS", "MEMBER_CARE", "REQUEST_WORKFLOW"})
+NON_STANDARD_SOURCE = "entitySourceNonStandard"
+
+
+def flag_entity_source(context: dict[str, str]) -> dict[str, str]:
+    """The user context, flagged ("true") when its entity source is not a standard value."""
+    source = context.get("entitySource")
+    if source is None or source.strip().upper() in STANDARD_ENTITY_SOURCES:
+        return dict(context)
+    return {**context, NON_STANDARD_SOURCE: "true"}
+
+
 IDENTIFIERS = "Identifiers"
 STANDARD_FIELD = "StandardField"
 CUSTOM_FIELD = "CustomField"

@@ -7,6 +7,7 @@ import time
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from memberbase.domain.audit_events import flag_entity_source
 from memberbase.domain.uuids import random_16
 from memberbase.observability import Metrics, access_log, current_request_id
 
@@ -26,13 +27,14 @@ def request_id(request: Request) -> str:
 
 
 def user_context(request: Request) -> dict[str, str] | None:
-    """The four USER-CONTEXT-* headers that were sent, for the audit row; None when none were."""
+    """The four USER-CONTEXT-* headers that were sent, for the audit row (an entity source
+    outside the standard list flagged); None when none were."""
     found = {
         key: request.headers[header][:_USER_CONTEXT_MAX]
         for header, key in USER_CONTEXT_HEADERS.items()
         if request.headers.get(header)
     }
-    return found or None
+    return flag_entity_source(found) if found else None
 
 
 class RequestIdMiddleware:
