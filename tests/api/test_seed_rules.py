@@ -345,3 +345,35 @@ async def test_generated_external_ids_follow_the_source_accounts_named(
     assert instore["external_id"] in ("", None)
     wechat = await api.add_one({"mobile": "919876541611", "source": "WECHAT", "accountId": "wx-1"})
     assert wechat["external_id"] == "000000000001"  # AUTO_INC: the sequence alone, 12 long
+
+
+async def test_a_mobile_without_country_code_is_refused_with_what_to_do(
+    app_client: tuple[Any, httpx.AsyncClient], database_url: str, org_spec: OrgSpec
+) -> None:
+    """Seed 002's samples send "4567890" / seed 003's "8795779625"; the seeds also require the
+    country code ("enter the mobile number with the country code"). The rule stays, and the
+    refusal says what to do; with CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED the number registers."""
+    api = await configured(app_client, database_url, org_spec)
+    v2 = await api.v2_add(v2_body(("mobile", "8795779625")))
+    assert v2.status_code == 400
+    assert v2.json()["errors"][0]["code"] == 8014
+    assert "CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED" in v2.text
+    v11 = await api.add_one({"mobile": "8795779625"})
+    assert v11["item_status"]["code"] == "1006"
+    assert "country code" in v11["item_status"]["message"] + str(v11["item_status"])
+    letters = await api.add_one({"mobile": "87957abc25"})
+    assert "CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED" not in str(letters["item_status"])
+    org_spec.configs = {"CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED": True}
+    await load_org(database_url, org_spec)
+    assert (await api.v2_add(v2_body(("mobile", "8795779625")))).status_code == 200
+
+
+def test_the_demo_org_takes_national_mobiles() -> None:
+    """Issue 19.16: the demo org shows the switch the seeds' national samples need."""
+    from pathlib import Path
+
+    import yaml
+
+    demo = Path(__file__).resolve().parents[2] / "src" / "memberbase" / "demo.yaml"
+    org = yaml.safe_load(demo.read_text())["orgs"][0]
+    assert org["configs"]["CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED"] is True

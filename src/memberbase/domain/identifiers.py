@@ -106,6 +106,16 @@ def id_to_retry(asked: str, tried: str) -> str | None:
 class MobileProblem(Enum):
     INVALID = "invalid"
     NO_BASE_COUNTRY = "no_base_country"
+    # A valid national number sent without its country code while the org's
+    # CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED is off (the seeds' own "8795779625"): still
+    # refused, but the answer can say what to do.
+    NO_COUNTRY_CODE = "no_country_code"
+
+
+COUNTRY_CODE_HINT = (
+    "send the mobile with its country code, or switch on CONF_CLIENT_DEFAULT_COUNTRYCODE_PASSED"
+    " for the organisation to prefix its own"
+)
 
 
 @dataclass(frozen=True)
@@ -143,16 +153,25 @@ def normalise_mobile(raw: str, org: OrgConfig) -> MobileResult:
             return MobileResult(_canonical(international))
     except phonenumbers.NumberParseException:
         pass
-    if org.configs.default_country_code_passed and not explicit_plus:
-        # Base country first, then the supported ones, as the hosted switch does.
-        for country in countries:
-            try:
-                national = phonenumbers.parse(digits, country)
-            except phonenumbers.NumberParseException:
-                continue
-            if _valid_in(national, countries):
-                return MobileResult(_canonical(national))
-    return MobileResult(None, MobileProblem.INVALID)
+    national = None if explicit_plus else _national(digits, countries)
+    if national is None:
+        return MobileResult(None, MobileProblem.INVALID)
+    if org.configs.default_country_code_passed:
+        return MobileResult(national)
+    return MobileResult(None, MobileProblem.NO_COUNTRY_CODE)
+
+
+def _national(digits: str, countries: tuple[str, ...]) -> str | None:
+    """The canonical number `digits` are as a national number of the org's countries: base
+    country first, then the supported ones, as the hosted switch tries them."""
+    for country in countries:
+        try:
+            national = phonenumbers.parse(digits, country)
+        except phonenumbers.NumberParseException:
+            continue
+        if _valid_in(national, countries):
+            return _canonical(national)
+    return None
 
 
 def as_stored_mobile(raw: str) -> str | None:

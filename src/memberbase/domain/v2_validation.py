@@ -18,6 +18,7 @@ from memberbase.domain.customer import CustomerType, Failure, Warning_
 from memberbase.domain.endpoints import parse_endpoints
 from memberbase.domain.extended_fields import CATALOGUE, ExtendedFieldError, parse_value
 from memberbase.domain.identifiers import (
+    COUNTRY_CODE_HINT,
     MobileProblem,
     canonical_id,
     external_id_fits,
@@ -118,8 +119,10 @@ def _identifier(item: IdentifierIn, org: OrgConfig, warnings: list[Warning_]) ->
             raise _refuse(V2Codes.MOBILE_COUNTRY_NOT_CONFIGURED, "the organisation has no base country")
         if result.canonical is None:
             if primary:
-                raise _refuse(V2Codes.INVALID_PRIMARY_ID, None, raw)
-            warnings.append(Warning_(V2Codes.INVALID_MOBILE_DROPPED))
+                hint = COUNTRY_CODE_HINT if result.problem is MobileProblem.NO_COUNTRY_CODE else None
+                raise _refuse(V2Codes.INVALID_PRIMARY_ID, hint, raw)
+            hint = COUNTRY_CODE_HINT if result.problem is MobileProblem.NO_COUNTRY_CODE else None
+            warnings.append(Warning_(V2Codes.INVALID_MOBILE_DROPPED, detail=hint))
             return None
         return claim, result.canonical, item.type
     if claim == "email":

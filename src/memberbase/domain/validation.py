@@ -20,6 +20,7 @@ from memberbase.domain.customer import (
 )
 from memberbase.domain.extended_fields import CATALOGUE, ExtendedFieldError, parse_value
 from memberbase.domain.identifiers import (
+    COUNTRY_CODE_HINT,
     MobileProblem,
     canonical_id,
     external_id_fits,
@@ -63,7 +64,8 @@ def _identifiers(
         if result.problem is MobileProblem.NO_BASE_COUNTRY:
             return Failure(Codes.BASE_COUNTRY_NOT_CONFIGURED, "the organisation has no base country")
         if result.canonical is None:
-            return Failure(Codes.INVALID_MOBILE)
+            hint = COUNTRY_CODE_HINT if result.problem is MobileProblem.NO_COUNTRY_CODE else None
+            return Failure(Codes.INVALID_MOBILE, hint)
         found[IdentifierType.MOBILE] = result.canonical
     if not _blank(draft.email):
         assert draft.email is not None
