@@ -26,6 +26,9 @@ from memberbase.auth.verification import HashGate, SlowChecks
 from memberbase.domain.codes import Code, Codes
 from memberbase.http import head_limits
 from memberbase.http.audits import routes as audit_routes
+from memberbase.http.console import actions as console_actions
+from memberbase.http.console import sessions as console_sessions
+from memberbase.http.console import ui as console_ui
 from memberbase.http.deps import Services
 from memberbase.http.docs import install_docs
 from memberbase.http.errors import ApiError
@@ -198,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         authenticator = BasicAuthenticator(engine, configs, VerifiedSecrets(), till_checks)
         client_checks = SlowChecks(gate, attempts, allowed, prefix="client:")
         oauth = OAuthService(engine, configs, client_checks, keys)
+        app.state.staff_checks = SlowChecks(gate, attempts, allowed, prefix="staff:")  # Member Care
         logins = LoginCache()
         app.state.services = Services(
             settings=settings,
@@ -255,6 +259,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v2_subscriptions.router)
     app.include_router(audit_routes.router)
     app.include_router(oauth_routes.router)
+    app.include_router(console_sessions.router)
+    app.include_router(console_ui.router)
+    app.include_router(console_actions.router)
     routes = [*v1_1_routes.router.routes, *v2_routes.router.routes]
     hot = [r for r in routes if getattr(r, "path", None) in FAST_READ_PATHS]
     assert len(hot) == len(FAST_READ_PATHS), "a fast read lost its route"

@@ -71,3 +71,9 @@ def print_banner(settings: Settings, path: Path, report: LoadReport, *, demo: bo
             "get a token, then send it as X-CAP-API-OAUTH-TOKEN:"
         )
         console.print(token_curls(base_url, client.key, client.secret), markup=False, highlight=False)
+    for user in org.staff:
+        if user.password is not None:
+            console.print(
+                f"Member Care (staff console): {base_url}/member-care/login, "
+                f"[bold]{user.username}[/bold] / {user.password} ({user.role})"
+            )

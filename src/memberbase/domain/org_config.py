@@ -150,6 +150,29 @@ class Till(_Frozen):
         return self
 
 
+class StaffUser(_Frozen):
+    """A Member Care login (the staff console), apart from tills: `viewer` reads, `agent` also
+    changes customers, `admin` also decides the org's requests (merges, erasure).
+
+    `password` is given in the org file and only its argon2 hash is stored; `password_hash`
+    (an argon2 hash, `memberbase staff hash`) is the form for files kept in git."""
+
+    username: str = Field(min_length=2, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")
+    password: str | None = Field(None, min_length=8, repr=False)
+    password_hash: str | None = Field(None, pattern=r"^\$argon2(id|i|d)\$", repr=False)
+    role: Literal["viewer", "agent", "admin"] = "viewer"
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> StaffUser:
+        if (self.password is None) == (self.password_hash is None):
+            raise ValueError(f"staff {self.username}: give password or password_hash (one of them)")
+        return self
+
+    def may(self, action: Literal["read", "change", "decide"]) -> bool:
+        needed = {"read": 0, "change": 1, "decide": 2}[action]
+        return needed <= {"viewer": 0, "agent": 1, "admin": 2}[self.role]
+
+
 class ApiClient(_Frozen):
     """An OAuth client: exchanges key and secret for a token naming its org (hosted /v3/oauth)."""
 
@@ -261,6 +284,7 @@ class OrgConfig(_Frozen):
     card_series: tuple[CardSeries, ...] = ()
     access_groups: tuple[AccessGroup, ...] = ()
     api_clients: tuple[ApiClient, ...] = ()
+    staff: tuple[StaffUser, ...] = ()  # Member Care logins (usernames unique within the org)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     coupon_series: tuple[CouponSeries, ...] = ()
     referral_campaigns: tuple[ReferralCampaign, ...] = ()
@@ -331,6 +355,9 @@ class OrgConfig(_Frozen):
         codes = [t.code for t in self.tills]
         if len(set(codes)) != len(codes):
             raise ValueError(f"org {self.id}: till codes must be unique")
+        usernames = [s.username.lower() for s in self.staff]
+        if len(set(usernames)) != len(usernames):
+            raise ValueError(f"org {self.id}: staff usernames must be unique (case-insensitive)")
         names = [f.name.lower() for f in self.custom_fields]
         if len(set(names)) != len(names):
             raise ValueError(f"org {self.id}: custom field names must be unique (case-insensitive)")
@@ -450,6 +477,9 @@ class OrgConfig(_Frozen):
                 return f"{source} needs an accountId"
             return f"accountId {account_id!r} is not an account of {source} in this organisation"
         return None
+
+    def staff_user(self, username: str) -> StaffUser | None:
+        return next((s for s in self.staff if s.username.lower() == username.lower()), None)
 
     def api_client(self, key: str) -> ApiClient | None:
         return next((c for c in self.api_clients if c.key == key), None)

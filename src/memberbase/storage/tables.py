@@ -380,6 +380,20 @@ idempotency_keys = sa.Table(
     sa.Index("ix_idempotency_keys_org_id_expires_at", "org_id", "expires_at"),
 )
 
+# Member Care sessions (http/console): the cookie carries a random token, this row its
+# hash; logout and the idle timeout end it for every process at once.
+staff_sessions = sa.Table(
+    "staff_sessions",
+    metadata,
+    sa.Column("org_id", sa.BigInteger, primary_key=True),
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("last_seen", Timestamp, nullable=False),
+    sa.Column("ended_at", Timestamp),
+)
+
 # Events waiting for (and kept after) delivery to the broker, written in the transaction
 # that caused them. `id` is global and ascending in commit order per customer.
 outbox = sa.Table(

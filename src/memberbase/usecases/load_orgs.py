@@ -56,9 +56,10 @@ async def load_orgs(engine: AsyncEngine, org_file: OrgFile, now: dt.datetime | N
     report = LoadReport()
     async with UnitOfWork(engine) as uow:
         repo = OrgRepository(uow.conn)
-        for org in org_file.orgs:
-            await _check_till_owners(repo, org)
-            stored = await repo.get_config(org.id)
+        for given in org_file.orgs:
+            await _check_till_owners(repo, given)
+            stored = await repo.get_config(given.id)
+            org = await _staff_hashed(given, stored[1] if stored is not None else None)
             if stored is None:
                 await repo.save(org, 1, when, insert=True)
                 await _put_tills(repo, org)
@@ -82,6 +83,23 @@ _SECRETS = {"tills": {"__all__": {"password", "password_md5"}}, "api_clients": {
 
 def _public(org: OrgConfig) -> dict[str, object]:
     return org.model_dump(mode="json", exclude=_SECRETS)
+
+
+async def _staff_hashed(org: OrgConfig, current: OrgConfig | None) -> OrgConfig:
+    """The org with its staff passwords replaced by argon2 hashes (the stored config never
+    holds a password); a stored hash that still verifies is kept, so an unchanged file
+    leaves the org's version alone."""
+    staff = []
+    for user in org.staff:
+        if user.password is None:
+            staff.append(user)
+            continue
+        kept = current.staff_user(user.username) if current is not None else None
+        hashed = kept.password_hash if kept is not None else None
+        if hashed is None or not await anyio.to_thread.run_sync(verify_exact, hashed, user.password):
+            hashed = await anyio.to_thread.run_sync(hash_exact, user.password)
+        staff.append(user.model_copy(update={"password": None, "password_hash": hashed}))
+    return org.model_copy(update={"staff": tuple(staff)})
 
 
 async def _check_till_owners(repo: OrgRepository, org: OrgConfig) -> None:
