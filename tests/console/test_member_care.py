@@ -211,3 +211,19 @@ async def test_staff_passwords_are_stored_only_as_hashes(console: Any, database_
     assert "$argon2" in config
     await load_console_org(database_url, api.spec)
     assert (await stored())[0] == version
+
+
+def test_the_cli_hashes_a_staff_password_that_the_org_file_accepts() -> None:
+    from typer.testing import CliRunner
+
+    from memberbase.auth.passwords import verify_exact
+    from memberbase.cli.main import app as cli
+    from memberbase.domain.org_config import StaffUser
+
+    result = CliRunner().invoke(cli, ["staff", "hash", "--password", "s3cret-staff"])
+    assert result.exit_code == 0, result.output
+    hashed = result.output.strip()
+    assert verify_exact(hashed, "s3cret-staff")
+    assert StaffUser(username="anna", password_hash=hashed, role="agent").password_hash == hashed
+    short = CliRunner().invoke(cli, ["staff", "hash", "--password", "short"])
+    assert short.exit_code != 0

@@ -21,6 +21,7 @@ from memberbase.cli.errors import database_errors, err, fail
 from memberbase.cli.errors import settings as _settings
 from memberbase.cli.events import events_app
 from memberbase.cli.importer import import_command
+from memberbase.cli.staff import staff_app
 from memberbase.observability import configure_logging
 from memberbase.settings import Settings
 from memberbase.storage import schema
@@ -38,6 +39,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(events_app, name="events")
 app.add_typer(customers_app, name="customers")
+app.add_typer(staff_app, name="staff")
 app.command("import")(import_command)
 
 ConfigOpt = Annotated[

@@ -155,7 +155,7 @@ class StaffUser(_Frozen):
     changes customers, `admin` also decides the org's requests (merges, erasure).
 
     `password` is given in the org file and only its argon2 hash is stored; `password_hash`
-    (an argon2 hash, `memberbase staff hash`) is the form for files kept in git."""
+    (an argon2 hash, from `memberbase staff hash`) is the form for files kept in git."""
 
     username: str = Field(min_length=2, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")
     password: str | None = Field(None, min_length=8, repr=False)
