@@ -34,6 +34,7 @@ from memberbase.usecases.auditing import RequestContext, audit_entry
 from memberbase.usecases.bulk_register import FreshPlan, fresh_rows, register_fresh, write_fresh
 from memberbase.usecases.customer_changes import apply_update, enrol
 from memberbase.usecases.external_ids import generate_external_id, wants_generated_id
+from memberbase.usecases.one_customer import item_result, write_alone
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.rewards import Earned, Registration, Rewarder
@@ -70,29 +71,11 @@ async def _register_alone(
     if isinstance(valid, Failure):
         return ItemResult(failure=valid, echo=echo)
 
-    async def attempt() -> ItemResult:
-        async with UnitOfWork(engine) as uow:
-            customers = CustomerRepository(uow.conn, org.id)
-            await customers.lock_identifiers([(k.value, v) for k, v in valid.identifiers.items()])
-            rewarder = Rewarder(uow, org, context)
-            written = await _write(
-                rewarder, customers, AuditRepository(uow.conn, org.id), org, valid, context
-            )
-            written.echo = echo
-            await uow.seal(context, [written])
-            return written
+    async def write(rewarder: Rewarder, customers: CustomerRepository) -> ItemResult:
+        audit = AuditRepository(rewarder.uow.conn, org.id)
+        return await _write(rewarder, customers, audit, org, valid, context)
 
-    result = _settled(await settle(attempt))
-    result.echo = echo
-    return result
-
-
-def _settled(outcome: ItemResult | Failure | None) -> ItemResult:
-    if outcome is None:
-        return ItemResult(failure=Failure(Codes.CONCURRENT_ACTIONS))
-    if isinstance(outcome, Failure):
-        return ItemResult(failure=outcome)
-    return outcome
+    return await write_alone(engine, org, valid, context, echo, write)
 
 
 async def register_checked(
@@ -174,7 +157,7 @@ async def _register_item(
         async with uow.savepoint():
             return await _write(rewarder, customers, audit, org, valid, context)
 
-    return _settled(await settle(attempt))
+    return item_result(await settle(attempt))
 
 
 async def _write(

@@ -21,6 +21,7 @@ from memberbase.storage.customers import CustomerRepository
 from memberbase.usecases.auditing import RequestContext
 from memberbase.usecases.customer_changes import apply_update
 from memberbase.usecases.merge_customers import merge_customers
+from memberbase.usecases.one_customer import item_result, write_alone
 from memberbase.usecases.races import Refused, settle
 from memberbase.usecases.results import CustomerView, ItemResult
 from memberbase.usecases.rewards import Rewarder
@@ -57,32 +58,16 @@ async def _update_alone(
     if isinstance(valid, Failure):
         return ItemResult(failure=valid, echo=echo)
 
-    async def attempt() -> ItemResult:
-        async with UnitOfWork(engine) as uow:
-            customers = CustomerRepository(uow.conn, org.id)
-            await customers.lock_identifiers([(k.value, v) for k, v in valid.identifiers.items()])
-            result = await _update(Rewarder(uow, org, context), customers, org, valid, context)
-            result.echo = echo  # the kept answer (seal) renders it
-            await uow.seal(context, [result])
-            return result
+    async def write(rewarder: Rewarder, customers: CustomerRepository) -> ItemResult:
+        return await _update(rewarder, customers, org, valid, context)
 
-    result = _item_result(await settle(attempt))
-    result.echo = echo
-    return result
+    return await write_alone(engine, org, valid, context, echo, write)
 
 
 def _checked(item: CustomerDraft | Failure, org: OrgConfig, context: RequestContext) -> ValidDraft | Failure:
     if isinstance(item, Failure):
         return item
     return validate_draft(item, org, context.till_code, context.now, update=True)
-
-
-def _item_result(outcome: ItemResult | Failure | None) -> ItemResult:
-    if outcome is None:
-        return ItemResult(failure=Failure(Codes.CONCURRENT_ACTIONS))
-    if isinstance(outcome, Failure):
-        return ItemResult(failure=outcome)
-    return outcome
 
 
 async def _update_all(
@@ -121,7 +106,7 @@ async def _update_item(
         async with uow.savepoint():
             return await _update(rewarder, customers, org, valid, context)
 
-    return _item_result(await settle(attempt))
+    return item_result(await settle(attempt))
 
 
 async def _addressed(customers: CustomerRepository, valid: ValidDraft, org: OrgConfig) -> CustomerRecord:

@@ -93,21 +93,19 @@ async def _note(
     return None
 
 
-@router.post("/{customer_id}/status")
-async def status(request: Request, customer_id: str) -> Response:
-    return await _act(request, customer_id, "status", _status)
+def _route(what: str, change: Change) -> Callable[[Request, str], Awaitable[Response]]:
+    async def post(request: Request, customer_id: str) -> Response:
+        return await _act(request, customer_id, what, change)
+
+    return post
 
 
-@router.post("/{customer_id}/subscription")
-async def subscription(request: Request, customer_id: str) -> Response:
-    return await _act(request, customer_id, "subscription", _subscription)
-
-
-@router.post("/{customer_id}/profile")
-async def profile(request: Request, customer_id: str) -> Response:
-    return await _act(request, customer_id, "profile", _profile)
-
-
-@router.post("/{customer_id}/note")
-async def note(request: Request, customer_id: str) -> Response:
-    return await _act(request, customer_id, "note", _note)
+# POST /member-care/ui/customer/{id}/<what>: each change's form posts to its own path.
+_CHANGES: dict[str, Change] = {
+    "status": _status,
+    "subscription": _subscription,
+    "profile": _profile,
+    "note": _note,
+}
+for _what, _change in _CHANGES.items():
+    router.add_api_route(f"/{{customer_id}}/{_what}", _route(_what, _change), methods=["POST"])
