@@ -55,6 +55,8 @@ async def test_log_in_find_change_and_see_it_audited(console: Any) -> None:
         after = await browser.get(f"/member-care/ui/customer/{customer}")
         assert "Opted out" in after.text
         assert "On hold" in after.text
+        assert "Events sent" in after.text
+        assert after.text.count("customer.registered") >= 2  # in the audit trail and the events sent
     audits = await api.client.get(
         "/api_gateway/v2/audits",
         params={"entityType": "CUSTOMER", "entityId": str(customer), "includeUserContext": "true"},

@@ -414,6 +414,7 @@ outbox = sa.Table(
         sqlite_where=sa.text("published_at IS NULL"),
     ),
     sa.Index("ix_outbox_occurred_at", "occurred_at"),
+    sa.Index("ix_outbox_org_id_customer_id_id", "org_id", "customer_id", "id"),  # one customer's events
 )
 
 # A customer's opt-in or opt-out per channel, priority and source account; no row: never set.

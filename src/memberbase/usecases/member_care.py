@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from memberbase.auth.passwords import verify_exact
 from memberbase.auth.verification import SlowChecks
 from memberbase.domain.org_config import OrgConfig, StaffUser
-from memberbase.storage import staff_sessions
+from memberbase.storage import customer_history, staff_sessions
 from memberbase.storage.audit import AuditRepository
 from memberbase.storage.customers import CustomerRepository
 from memberbase.storage.database import reading
@@ -118,6 +118,20 @@ async def add_note(
             audit_entry(context, customer_id, "customer.note", note)
         )
     return True
+
+
+HISTORY_LEDGER = 50
+HISTORY_EVENTS = 20
+
+
+async def history(
+    engine: AsyncEngine, org: OrgConfig, customer_id: int
+) -> tuple[list[customer_history.LedgerLine], list[customer_history.SentEvent]]:
+    """The customer's latest ledger entries and events sent, newest first."""
+    async with reading(engine) as conn:
+        lines = await customer_history.ledger(conn, org.id, customer_id, HISTORY_LEDGER)
+        sent = await customer_history.events(conn, org.id, customer_id, HISTORY_EVENTS)
+    return lines, sent
 
 
 @dataclass

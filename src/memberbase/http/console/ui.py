@@ -14,7 +14,7 @@ from memberbase.http.console.pages import message, page
 from memberbase.http.console.sessions import current_staff, to_login
 from memberbase.http.deps import services_of
 from memberbase.usecases.change_status import status_log
-from memberbase.usecases.member_care import Staff, dashboard
+from memberbase.usecases.member_care import Staff, dashboard, history
 from memberbase.usecases.read_audits import AuditQuery, read_audits
 from memberbase.usecases.read_customers import details
 from memberbase.usecases.read_merges import merges_of
@@ -73,6 +73,7 @@ async def render_customer(
         return message(404, "Not found", f"This organisation has no customer {customer_id}.", staff)
     r = found.record
     query = AuditQuery(r.id, 100, 0, True, None, None, None, None)
+    ledger, events = await history(engine, staff.org, r.id)
     values: dict[str, Any] = {
         "details": found,
         "customer_name": f"{r.firstname} {r.lastname}".strip() or f"Customer {r.id}",
@@ -83,6 +84,8 @@ async def render_customer(
         "status_log": await status_log(engine, staff.org, r.id) or [],
         "audits": (await read_audits(engine, staff.org.id, query)).records,
         "merges": await merges_of(engine, staff.org, r.id),
+        "ledger": ledger,
+        "events": events,
         "can_change": staff.user.may("change") and r.erased_at is None,
     }
     return page("customer.html", status, staff, **values, **flash)

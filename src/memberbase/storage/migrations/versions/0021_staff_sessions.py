@@ -1,4 +1,5 @@
-"""Member Care sessions: one row per staff login, found by a hash of the cookie's token.
+"""Member Care sessions: one row per staff login, found by a hash of the cookie's token; and
+an index that finds one customer's events (the console's "events sent", the export).
 
 Revision ID: 0021
 Revises: 0020
@@ -27,7 +28,9 @@ def upgrade() -> None:
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("org_id", "token_hash", name=op.f("pk_staff_sessions")),
     )
+    op.create_index("ix_outbox_org_id_customer_id_id", "outbox", ["org_id", "customer_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_org_id_customer_id_id", table_name="outbox")
     op.drop_table("staff_sessions")
