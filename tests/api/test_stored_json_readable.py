@@ -1,0 +1,72 @@
+"""A stored customer is always readable, whatever JSON its free-form columns already hold.
+
+PostgreSQL's JSONB keeps `1e20` as the integer 100000000000000000000, which no JSON encoder
+of 64-bit integers writes back: every read of such a row answered 500 (issue 21 item 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from memberbase.storage.tables import customers
+from tests.support import Api
+
+pytestmark = pytest.mark.anyio
+
+BAD_CHANNELS = '[{"type": "mobile", "value": 1e20, "meta": {"big": 1.5e300, "huge": 1e308}}]'
+BAD_FIELDS = '{"score": 1' + "0" * 5000 + "}"
+
+
+async def _store_bad_json(engine_for: Any, user_id: int) -> None:
+    engine = engine_for()
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "UPDATE customers SET comm_channels = :channels, custom_fields = :fields WHERE id = :id"
+                    if engine.dialect.name == "sqlite"
+                    else "UPDATE customers SET comm_channels = CAST(:channels AS jsonb),"
+                    " custom_fields = CAST(:fields AS jsonb) WHERE id = :id"
+                ),
+                {"channels": BAD_CHANNELS, "fields": BAD_FIELDS, "id": user_id},
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_every_read_answers_a_customer_with_out_of_range_numbers(api: Api, engine_for: Any) -> None:
+    assert customers.name == "customers"
+    added = await api.add_one({"mobile": "919444400003"})
+    other = await api.add_one({"mobile": "919444400004"})
+    await _store_bad_json(engine_for, int(added["user_id"]))
+
+    one = await api.get(mobile="919444400003")
+    assert one.status_code == 200, one.text
+    batch = await api.get(mobile="919444400003,919444400004")
+    assert batch.status_code == 200, batch.text
+    assert len(batch.json()["response"]["customers"]["customer"]) == 2
+    v2 = await api.v2_get(f"/v2/customers/{added['user_id']}")
+    assert v2.status_code == 200, v2.text
+    details = await api.v2_get(
+        "/v2/customers/lookup/customerDetails",
+        source="INSTORE",
+        identifierName="mobile",
+        identifierValue="919444400003",
+    )
+    assert details.status_code == 200, details.text
+    assert other["user_id"] != added["user_id"]
+
+
+def test_stored_json_reads_numbers_no_encoder_refuses() -> None:
+    from memberbase.storage.database import _json_loads
+
+    assert _json_loads('{"a": 100000000000000000000}') == {"a": 1e20}
+    assert _json_loads('{"a": 9223372036854775807, "b": -9223372036854775808}') == {
+        "a": 2**63 - 1,
+        "b": -(2**63),
+    }
+    assert _json_loads('{"a": 1' + "0" * 400 + "}") == {"a": None}
+    assert _json_loads('{"a": NaN, "b": Infinity, "c": -Infinity}') == {"a": None, "b": None, "c": None}
