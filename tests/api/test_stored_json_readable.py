@@ -70,3 +70,34 @@ def test_stored_json_reads_numbers_no_encoder_refuses() -> None:
     }
     assert _json_loads('{"a": 1' + "0" * 400 + "}") == {"a": None}
     assert _json_loads('{"a": NaN, "b": Infinity, "c": -Infinity}') == {"a": None, "b": None, "c": None}
+
+
+@pytest.mark.parametrize("number", [1e20, 1e308, 1.5e300])
+async def test_out_of_range_numbers_are_refused_at_the_door(api: Api, number: float) -> None:
+    channels = [{"type": "mobile", "value": number}]
+    v11 = await api.add({"mobile": "919444400005", "commChannels": channels})
+    status = v11.json()["response"]["customers"]["customer"][0]["item_status"]
+    assert status["success"] == "false"
+    assert "commChannels[0].value must be a number within" in status["message"]
+    v2 = await api.v2_add(
+        {
+            "profiles": [
+                {
+                    "identifiers": [{"type": "mobile", "value": "919444400006"}],
+                    "commChannels": channels,
+                }
+            ]
+        }
+    )
+    assert v2.status_code == 400, v2.text
+    assert "within" in v2.text
+
+
+async def test_huge_and_many_channels_are_refused(api: Api) -> None:
+    for channels in ([{"type": "mobile", "value": "x" * 900_000}], [{"type": "mobile"}] * 30_000):
+        response = await api.add({"mobile": "919444400007", "commChannels": channels})
+        status = response.json()["response"]["customers"]["customer"][0]["item_status"]
+        assert status["success"] == "false", status
+    assert (await api.get(mobile="919444400007")).json()["response"]["customers"]["customer"][0][
+        "item_status"
+    ]["success"] == "false"
