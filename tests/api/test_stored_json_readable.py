@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from memberbase.storage.tables import customers
+from memberbase.storage.json_repair import repair
+from memberbase.storage.tables import audit_log, customers
 from tests.support import Api
 
 pytestmark = pytest.mark.anyio
@@ -101,3 +102,40 @@ async def test_huge_and_many_channels_are_refused(api: Api) -> None:
     assert (await api.get(mobile="919444400007")).json()["response"]["customers"]["customer"][0][
         "item_status"
     ]["success"] == "false"
+
+
+async def test_db_repair_counts_then_mends_rows_stored_before_the_limits(api: Api, engine_for: Any) -> None:
+    added = await api.add_one({"mobile": "919444400008"})
+    user_id = int(added["user_id"])
+    await _store_bad_json(engine_for, user_id)
+    engine = engine_for()
+    try:
+        dry = await repair(engine, apply=False, batch=7)
+        assert dry.found >= 1
+        assert dry.mended == 0
+        assert dry.scanned >= dry.found
+        applied = await repair(engine, apply=True)
+        assert applied.mended == applied.found >= 1
+        assert (await repair(engine, apply=False)).found == 0
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(customers.c.comm_channels, customers.c.custom_fields).where(
+                        customers.c.id == user_id
+                    )
+                )
+            ).one()
+            audited = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(audit_log)
+                    .where(audit_log.c.customer_id == user_id, audit_log.c.action == "customer.repaired")
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert row.comm_channels[0]["value"] == "1e+20"
+    assert row.comm_channels[0]["meta"] == {"big": "1.5e+300", "huge": "1e+308"}
+    assert row.custom_fields == {"score": "1e+5000"} or row.custom_fields["score"] is None
+    assert audited == 1
+    assert (await api.get(mobile="919444400008")).status_code == 200

@@ -57,3 +57,21 @@ def _problem(value: Any, where: str, depth: int, entries: list[int]) -> str | No
         if problem:
             return problem
     return None
+
+
+def mended(value: Any) -> Any:
+    """`value` with what the limits refuse made storable: a number out of range as its
+    text (nothing is lost: `1e+20`), a non-finite one as null, a long string cut."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, int | float):
+        return repr(value) if abs(value) > MAX_NUMBER else value
+    if isinstance(value, str):
+        return value[:MAX_STRING]
+    if isinstance(value, dict):
+        return {k: mended(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mended(v) for v in value]
+    return value
