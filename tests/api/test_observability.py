@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from memberbase.app import create_app
-from memberbase.observability import JsonFormatter, Metrics
+from memberbase.observability import JsonFormatter, Metrics, configure_logging
 from memberbase.settings import Settings
 from tests.support import PASSWORD, Api, OrgSpec, basic, envelope, load_org, serving
 
@@ -94,3 +94,19 @@ def test_fastapis_opentelemetry_bridge_is_off() -> None:
         "metrics": False,
         "logs": False,
     }
+
+
+def test_every_librarys_log_is_one_json_line_with_its_traceback_a_field(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging()
+    try:
+        raise ConnectionRefusedError("nats: no servers available for connection")
+    except ConnectionRefusedError:
+        logging.getLogger("nats.aio.client").error("nats: encountered error", exc_info=True)
+    logging.getLogger("asyncpg.pool").warning("connection lost")
+    logging.getLogger("sqlalchemy.engine").info("below the library threshold")
+    lines = capsys.readouterr().err.strip().splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert [e["logger"] for e in entries] == ["nats.aio.client", "asyncpg.pool"]
+    assert "ConnectionRefusedError" in entries[0]["exception"]
