@@ -88,6 +88,12 @@ class Metrics:
             ["api", "outcome"],
             registry=self.registry,
         )
+        # A bug's 500, apart from v1.1's documented 500 "all items failed": the one to alert on.
+        self.unexpected = Counter(
+            "memberbase_unexpected_errors",
+            "Requests that ended in an unexpected error",
+            registry=self.registry,
+        )
         self.codes = Counter(
             "memberbase_result_codes",
             "Error and warning codes answered",

@@ -110,3 +110,30 @@ def test_every_librarys_log_is_one_json_line_with_its_traceback_a_field(
     entries = [json.loads(line) for line in lines]
     assert [e["logger"] for e in entries] == ["nats.aio.client", "asyncpg.pool"]
     assert "ConnectionRefusedError" in entries[0]["exception"]
+
+
+async def test_a_documented_500_is_told_from_an_unexpected_error(
+    database_url: str, org_spec: OrgSpec, caplog: pytest.LogCaptureFixture
+) -> None:
+    await load_org(database_url, org_spec)
+    app = create_app(Settings(database_url=database_url, access_log=True))
+
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1.1/boom", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    with caplog.at_level(logging.INFO, logger="memberbase"):
+        async with serving(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            failed = await c.post(
+                "/v1.1/customer/add", json=envelope({"mobile": "12"}), headers=basic(org_spec.till)
+            )
+            assert failed.status_code == 500  # v1.1's documented "all items failed"
+            assert app.state.metrics.unexpected._value.get() == 0
+            assert (await c.get("/v1.1/boom")).status_code == 500
+            assert app.state.metrics.unexpected._value.get() == 1
+    entries = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "memberbase.access"]
+    assert [(e["route"], e["status"], e["unexpected"]) for e in entries] == [
+        ("/v1.1/customer/add", 500, False),
+        ("/v1.1/boom", 500, True),
+    ]
