@@ -58,6 +58,8 @@ async def test_every_read_answers_a_customer_with_out_of_range_numbers(api: Api,
         identifierValue="919444400003",
     )
     assert details.status_code == 200, details.text
+    search = await api.v2_get("/v2/customers/search", q="919444400003")
+    assert search.status_code == 200, search.text
     assert other["user_id"] != added["user_id"]
 
 
