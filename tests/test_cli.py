@@ -276,3 +276,11 @@ def test_invalid_settings_are_named_in_one_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["db", "upgrade"], env={"MEMBERBASE_PORT": "99999999"})
     assert result.exit_code == 2
     assert _one_line_error(result).startswith("error: invalid settings: port:")
+
+
+def test_db_repair_is_a_dry_run_by_default(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'repair.db'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    result = runner.invoke(app, ["db", "repair", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "scanned 0; would mend (dry run; --apply mends) 0" in result.output

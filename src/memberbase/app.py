@@ -104,7 +104,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # A bug: logged with its trace for the operator; the caller gets a 500 and the request id.
-        log.exception("unhandled error in %s %s", request.method, request.url.path)
+        log.exception(
+            "unhandled error in %s %s", request.method, request.url.path, extra={"unexpected": True}
+        )
+        request.state.unexpected = True  # the access log and metrics tell it from a documented 500
         rid = request_id(request)
         message = f"Internal error; quote request id {rid} to your administrator"
         return _render_error(request, Codes.ALL_FAILED, message, 500, {})

@@ -55,6 +55,15 @@ def configure_logging(level: str = "INFO") -> None:
         logger.handlers = [handler]
         logger.setLevel(level)
         logger.propagate = False
+    # Every other library (nats, asyncpg, sqlalchemy, asyncio) logs through the root: in a
+    # NATS outage 386 of 405 lines were its raw tracebacks. Warnings and worse, one JSON line
+    # each, the traceback a field of it; Python's `warnings` go the same way.
+    # (Root's level stays WARNING, Python's default; only an earlier JSON handler is replaced,
+    # so a test's capture handler or an operator's own one survives.)
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h.formatter, JsonFormatter)]
+    root.addHandler(handler)
+    logging.captureWarnings(True)
 
 
 class Metrics:
@@ -77,6 +86,12 @@ class Metrics:
             "memberbase_registrations",
             "Registration items by outcome",
             ["api", "outcome"],
+            registry=self.registry,
+        )
+        # A bug's 500, apart from v1.1's documented 500 "all items failed": the one to alert on.
+        self.unexpected = Counter(
+            "memberbase_unexpected_errors",
+            "Requests that ended in an unexpected error",
             registry=self.registry,
         )
         self.codes = Counter(

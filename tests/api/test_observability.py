@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from memberbase.app import create_app
-from memberbase.observability import JsonFormatter, Metrics
+from memberbase.observability import JsonFormatter, Metrics, configure_logging
 from memberbase.settings import Settings
 from tests.support import PASSWORD, Api, OrgSpec, basic, envelope, load_org, serving
 
@@ -94,3 +94,46 @@ def test_fastapis_opentelemetry_bridge_is_off() -> None:
         "metrics": False,
         "logs": False,
     }
+
+
+def test_every_librarys_log_is_one_json_line_with_its_traceback_a_field(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging()
+    try:
+        raise ConnectionRefusedError("nats: no servers available for connection")
+    except ConnectionRefusedError:
+        logging.getLogger("nats.aio.client").error("nats: encountered error", exc_info=True)
+    logging.getLogger("asyncpg.pool").warning("connection lost")
+    logging.getLogger("sqlalchemy.engine").info("below the library threshold")
+    lines = capsys.readouterr().err.strip().splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert [e["logger"] for e in entries] == ["nats.aio.client", "asyncpg.pool"]
+    assert "ConnectionRefusedError" in entries[0]["exception"]
+
+
+async def test_a_documented_500_is_told_from_an_unexpected_error(
+    database_url: str, org_spec: OrgSpec, caplog: pytest.LogCaptureFixture
+) -> None:
+    await load_org(database_url, org_spec)
+    app = create_app(Settings(database_url=database_url, access_log=True))
+
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1.1/boom", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    with caplog.at_level(logging.INFO, logger="memberbase"):
+        async with serving(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            failed = await c.post(
+                "/v1.1/customer/add", json=envelope({"mobile": "12"}), headers=basic(org_spec.till)
+            )
+            assert failed.status_code == 500  # v1.1's documented "all items failed"
+            assert app.state.metrics.unexpected._value.get() == 0
+            assert (await c.get("/v1.1/boom")).status_code == 500
+            assert app.state.metrics.unexpected._value.get() == 1
+    entries = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "memberbase.access"]
+    assert [(e["route"], e["status"], e["unexpected"]) for e in entries] == [
+        ("/v1.1/customer/add", 500, False),
+        ("/v1.1/boom", 500, True),
+    ]

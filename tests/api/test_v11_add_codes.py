@@ -193,6 +193,9 @@ async def test_invalid_or_disabled_extended_field_is_dropped_with_warning_91015(
 async def test_unknown_source_fails_with_3217(api: Api) -> None:
     item = await api.add_one({"mobile": "919876500018", "source": "CARRIER_PIGEON"})
     assert item_code(item) == "3217"
+    # Exactly the hosted text: clients compare it; the explanation is a key they ignore.
+    assert item["item_status"]["message"] == "Source is invalid"
+    assert "CARRIER_PIGEON" in item["item_status"]["detail"]
 
 
 async def test_type_is_case_insensitive_and_other_values_are_rejected(api: Api) -> None:
@@ -242,7 +245,8 @@ async def test_a_source_account_the_org_does_not_have_fails_with_3217(
 ) -> None:
     item = await api.add_one({"mobile": "919876500040", "source": source, "accountId": account})
     assert item_code(item) == "3217"
-    assert why in item["item_status"]["message"]
+    assert item["item_status"]["message"] == "Source is invalid"
+    assert why in item["item_status"]["detail"]
 
 
 async def test_an_account_id_sent_with_instore_is_not_an_account(api: Api) -> None:

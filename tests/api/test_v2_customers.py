@@ -453,3 +453,11 @@ async def test_warning_1017_names_the_dropped_custom_fields_of_every_profile(v2:
             "organisation; fax is longer than 100 characters",
         }
     ]
+
+
+async def test_a_bad_source_answers_exactly_the_hosted_message(v2: Api) -> None:
+    response = await v2.v2_add(customer(("mobile", "919988221109"), source="TMALL"))
+    error = response.json()["errors"][0]
+    assert error["code"] == 3217
+    assert error["message"] == "Source is invalid"
+    assert "TMALL" in error["detail"]

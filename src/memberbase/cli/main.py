@@ -24,7 +24,7 @@ from memberbase.cli.importer import import_command
 from memberbase.cli.staff import staff_app
 from memberbase.observability import configure_logging
 from memberbase.settings import Settings
-from memberbase.storage import schema
+from memberbase.storage import json_repair, schema
 from memberbase.storage.database import create_engine
 from memberbase.usecases.load_orgs import DEMO_FILE, LoadReport, OrgFileError, load_orgs, read_org_file
 
@@ -239,6 +239,34 @@ def db_check(database_url: DatabaseOpt = None) -> None:
         except CommandError as exc:
             fail(f"tables and migrations disagree: {exc}")
     typer.echo("tables and migrations agree")
+
+
+@db_app.command("repair")
+def db_repair(
+    apply: Annotated[bool, typer.Option("--apply", help="Mend the rows (default: only count them).")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Find customers whose free-form JSON breaks today's limits (stored before them); --apply mends them."""
+    settings = _settings(database_url=database_url)
+
+    with database_errors(settings.database_url):
+        report = asyncio.run(_repair(settings.database_url, apply))
+    sample = ", ".join(f"org {o} customer {c}" for o, c in report.sample)
+    verb = "mended" if apply else "would mend (dry run; --apply mends)"
+    typer.echo(f"scanned {report.scanned}; {verb} {report.found}" + (f": {sample}" if sample else ""))
+    if report.still_bad:
+        typer.echo(f"{report.still_bad} still exceed a count or depth limit after mending")
+
+
+async def _repair(database_url: str, apply: bool) -> json_repair.RepairReport:
+    def progress(report: json_repair.RepairReport) -> None:
+        err.print(f"scanned {report.scanned} customers, {report.found} to mend")
+
+    engine = create_engine(database_url)
+    try:
+        return await json_repair.repair(engine, apply=apply, progress=progress)
+    finally:
+        await engine.dispose()
 
 
 @orgs_app.command("load")

@@ -238,3 +238,23 @@ def all_codes() -> list[tuple[str, Code]]:
     """Every entry of the table, for docs/codes.md and its test."""
     found = [(name, value) for name, value in vars(Codes).items() if isinstance(value, Code)]
     return found + [(f"V2.{name}", value) for name, value in vars(V2Codes).items() if isinstance(value, Code)]
+
+
+# Clients compare these messages to the hosted text (a denial, a bad source): the message is
+# exactly it, and memberbase's explanation goes into a separate `detail` key they ignore.
+_EXACT = frozenset(
+    {
+        (Codes.ACCESS_DENIED.code, Codes.ACCESS_DENIED.message),
+        (Codes.SOURCE_INVALID.code, Codes.SOURCE_INVALID.message),
+        (V2Codes.SOURCE_INVALID.code, V2Codes.SOURCE_INVALID.message),
+    }
+)
+
+
+def exact_message(code: Code, message: str) -> tuple[str, str | None]:
+    """`message` as the wire carries it, and the explanation split off it for a code whose
+    hosted text clients compare; other codes keep `text: detail` as they always answered."""
+    prefix = f"{code.message}: "
+    if (code.code, code.message) in _EXACT and message.startswith(prefix):
+        return code.message, message[len(prefix) :]
+    return message, None

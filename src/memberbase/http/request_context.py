@@ -67,11 +67,16 @@ class RequestIdMiddleware:
                 message.setdefault("headers", []).append((_REQUEST_ID_NAME, rid.encode()))
             await send(message)
 
+        escaped = True
         try:
             await self.app(scope, receive, send_with_id)
+            escaped = False
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.observe_request(scope["method"], route, status, started)
+            unexpected = escaped or bool(scope["state"].get("unexpected"))
+            if unexpected:
+                self.metrics.unexpected.inc()
             if self.log_access:
                 access_log.info(
                     "request",
@@ -80,6 +85,7 @@ class RequestIdMiddleware:
                         "method": scope["method"],
                         "route": route,
                         "status": status,
+                        "unexpected": unexpected,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     },
                 )

@@ -13,6 +13,7 @@ from typing import Any
 
 from memberbase.domain.codes import Codes
 from memberbase.domain.customer import CustomerDraft, Failure
+from memberbase.domain.free_json import free_json_problem
 from memberbase.domain.subscriptions import registration_opt_ins
 from memberbase.domain.text import control_free_json, has_control
 
@@ -106,6 +107,7 @@ def _name_value_pairs(item: dict[str, Any], name: str) -> list[tuple[str, object
         if isinstance(value, str):
             _control_free(value, f"{name}.{entry['name']}")
         pairs.append((_control_free(entry["name"], name), value))
+    _within_limits(dict(pairs), name)
     return pairs
 
 
@@ -140,7 +142,14 @@ def _comm_channels(item: dict[str, Any]) -> list[dict[str, Any]] | None:
         raise ItemShapeError("commChannels must be a list of objects")
     if not control_free_json(value):
         raise ItemShapeError("commChannels contains a NUL or control character")
+    _within_limits(value, "commChannels")
     return value
+
+
+def _within_limits(value: Any, name: str) -> None:
+    problem = free_json_problem(value, name)
+    if problem:
+        raise ItemShapeError(problem)
 
 
 def parse_item(item: Any) -> CustomerDraft | Failure:

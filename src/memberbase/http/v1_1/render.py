@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from memberbase.domain.codes import Code, Codes
+from memberbase.domain.codes import Code, Codes, exact_message
 from memberbase.domain.loyalty import EnrolmentView, view
 from memberbase.domain.org_config import OrgConfig
 from memberbase.http.v1_1.side_effects import side_effects_json
@@ -33,17 +33,9 @@ def status(code: Code, total: int, succeeded: int, detail: str | None = None) ->
 
 
 def error_envelope(code: Code, message: str) -> dict[str, Any]:
-    return {
-        "response": {
-            "status": {
-                "success": "false",
-                "code": code.code,
-                "message": message,
-                "total": "0",
-                "success_count": "0",
-            }
-        }
-    }
+    text, detail = exact_message(code, message)
+    status = {"success": "false", "code": code.code, "message": text, "total": "0", "success_count": "0"}
+    return {"response": {"status": status if detail is None else {**status, "detail": detail}}}
 
 
 def overall(results: list[ItemResult]) -> Code:
@@ -172,12 +164,9 @@ def customer_json(
 
 def item_status(result: ItemResult) -> dict[str, Any]:
     if result.failure is not None:
-        return {
-            "success": "false",
-            "code": str(result.failure.code.code),
-            "message": result.failure.message,
-            "warnings": {"warning": []},
-        }
+        text, detail = exact_message(result.failure.code, result.failure.message)
+        failed = {"success": "false", "code": str(result.failure.code.code), "message": text}
+        return {**failed, **({} if detail is None else {"detail": detail}), "warnings": {"warning": []}}
     assert result.success is not None
     message = ", ".join([result.success.message, *(w.message for w in result.warnings)])
     return {

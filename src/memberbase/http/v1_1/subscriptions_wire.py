@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memberbase.domain.codes import Code, Codes
+from memberbase.domain.codes import Code, Codes, exact_message
 from memberbase.domain.customer import Failure
 from memberbase.domain.subscriptions import (
     CONSENT_TEXT_MAX,
@@ -126,12 +126,9 @@ def echo(raw: Any) -> dict[str, object]:
 
 def _item_status(code: Code, message: str) -> dict[str, Any]:
     ok = code.code == 1000
-    return {
-        "success": "true" if ok else "false",
-        "code": str(code.code),
-        "message": message,
-        "warnings": {"warning": []},
-    }
+    text, detail = exact_message(code, message)
+    status = {"success": "true" if ok else "false", "code": str(code.code), "message": text}
+    return {**status, **({} if detail is None else {"detail": detail}), "warnings": {"warning": []}}
 
 
 def _overall(oks: list[bool], failures: list[Failure]) -> Code:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from memberbase.domain.codes import Code
+from memberbase.domain.codes import Code, exact_message
 from memberbase.domain.customer import Failure, Warning_
 from memberbase.domain.extended_fields import CATALOGUE
 from memberbase.domain.loyalty import view
@@ -15,7 +15,11 @@ from memberbase.usecases.read_customers import CustomerDetails
 
 
 def problem(code: Code, message: str) -> dict[str, Any]:
-    return {"status": False, "code": code.code, "message": message}
+    text, detail = exact_message(code, message)
+    found: dict[str, Any] = {"status": False, "code": code.code, "message": text}
+    if detail is not None:
+        found["detail"] = detail
+    return found
 
 
 def warnings(items: list[Warning_]) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from memberbase.domain.free_json import free_json_problem
 from memberbase.domain.text import control_free_json, has_control
 from memberbase.domain.v2_request import EnrolmentIn, IdentifierIn, ProfileIn, V2Draft
 
@@ -39,6 +40,17 @@ def _scalar_text(value: object) -> object:
 def _walk_strings(value: Any) -> Any:
     if not control_free_json(value):
         raise ValueError("contains a NUL or control character")
+    problem = free_json_problem(value, "value")
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _few_channels(value: list[Any]) -> list[Any]:
+    # Each channel is checked alone above; the list as a whole has the same bound.
+    problem = free_json_problem(value, "commChannels")
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -66,7 +78,9 @@ class ProfileWire(_In):
     first_name: Text | None = Field(None, alias="firstName")
     last_name: Text | None = Field(None, alias="lastName")
     identifiers: list[IdentifierWire] = Field(default_factory=list)
-    comm_channels: list[FreeForm] = Field(default_factory=list, alias="commChannels")
+    comm_channels: Annotated[list[FreeForm], AfterValidator(_few_channels)] = Field(
+        default_factory=list, alias="commChannels"
+    )
     fields: FreeForm = Field(default_factory=dict)
     source: Text | None = None
     account_id: IdText | None = Field(None, alias="accountId")
