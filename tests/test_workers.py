@@ -83,3 +83,36 @@ def _sockets(pid: str) -> int:
         except OSError:
             continue  # closed while we looked
     return count
+
+
+@linux_only
+def test_metrics_under_two_workers_count_every_workers_requests(tmp_path: Path) -> None:
+    """Issue 21 (8): under --workers, /metrics reports all workers together, whichever answers."""
+    proc, port = _serve(tmp_path, "--workers", "2", "--no-access-log")
+    try:
+        deadline = time.monotonic() + 20
+        while _listening(port) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=DEMO_AUTH) for _ in range(16)]
+        try:
+            for client in clients:  # 16 connections: both workers take some (see the test above)
+                assert client.get("/v1.1/customer/get", params={"mobile": "919800000001"}).status_code
+            totals = []
+            for client in clients[:6]:  # six reads: both workers answer /metrics at least once
+                text = client.get("/metrics").text
+                totals.append(_counted(text, "/v1.1/customer/get"))
+        finally:
+            for client in clients:
+                client.close()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert totals == [16.0] * 6, totals
+
+
+def _counted(text: str, route: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("memberbase_http_requests_total{") and f'route="{route}"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -49,7 +49,7 @@ from memberbase.http.v2 import subscriptions as v2_subscriptions
 from memberbase.http.v2 import updates as v2_updates
 from memberbase.http.v2.render import error_body as v2_error_body
 from memberbase.login_attempts import LoginAttempts
-from memberbase.observability import Metrics, configure_logging
+from memberbase.observability import Metrics, configure_logging, metrics_text
 from memberbase.rate_limiter import RateLimiter
 from memberbase.settings import Settings
 from memberbase.storage.database import create_engine, is_sqlite
@@ -278,6 +278,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics: requests, latency, registrations, codes")
     async def metrics_endpoint() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics_text(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

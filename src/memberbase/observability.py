@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import time
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
@@ -64,6 +65,21 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers = [h for h in root.handlers if not isinstance(h.formatter, JsonFormatter)]
     root.addHandler(handler)
     logging.captureWarnings(True)
+
+
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_text(registry: CollectorRegistry) -> bytes:
+    """The exposition of this process's metrics; under `serve --workers`, of every worker's
+    (prometheus_client's multiprocess mode: each worker writes its values to files there)."""
+    if not os.environ.get(METRICS_DIR_ENV):
+        return generate_latest(registry)
+    from prometheus_client import multiprocess
+
+    merged = CollectorRegistry()
+    multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+    return generate_latest(merged)
 
 
 class Metrics:

@@ -22,7 +22,7 @@ from memberbase.cli.errors import settings as _settings
 from memberbase.cli.events import events_app
 from memberbase.cli.importer import import_command
 from memberbase.cli.staff import staff_app
-from memberbase.observability import configure_logging
+from memberbase.observability import METRICS_DIR_ENV, configure_logging
 from memberbase.settings import Settings
 from memberbase.storage import json_repair, schema
 from memberbase.storage.database import create_engine
@@ -199,6 +199,21 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def _serve_workers(settings: Settings, workers: int) -> None:
+    import shutil
+    import tempfile
+
+    # Each worker keeps its metrics in files here (Prometheus multiprocess mode), so /metrics,
+    # whichever worker answers it, reports all of them together. Set before any worker starts:
+    # prometheus_client picks its value store when it is first imported.
+    metrics_dir = tempfile.mkdtemp(prefix="memberbase-metrics-")
+    os.environ[METRICS_DIR_ENV] = metrics_dir
+    try:
+        _run_workers(settings, workers)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _run_workers(settings: Settings, workers: int) -> None:
     import uvicorn
 
     from memberbase.cli.workers import PortInUse, SocketPerWorker, listening_sockets, spreads_connections
